@@ -1,0 +1,253 @@
+// The only translation unit that includes Boost.Beast for serving: requests are
+// converted to kiln::http::Request and back, so handlers stay free of Boost.
+#include "core/http_server.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/file_util.h"
+#include "core/log.h"
+#include "core/time_format.h"
+#include "core/url.h"
+
+namespace kiln::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Fills the parts of `req` that come from the request line and headers.
+bool fill_request(const bhttp::request_parser<bhttp::string_body>& parser, Request& req) {
+  const auto& msg = parser.get();
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  for (const auto& field : msg) req.headers.add(field.name_string(), std::string(field.value()));
+  size_t q = req.target.find('?');
+  req.raw_path = req.target.substr(0, q);
+  req.raw_query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  auto path = url::decode(req.raw_path);
+  auto query = url::parse_query(req.raw_query);
+  if (!path || !query) return false;
+  req.path = std::move(*path);
+  req.query = std::move(*query);
+  return true;
+}
+
+template <class Stream>
+void send_response(Stream& stream, const Request& req, Response& res, bool keep_alive) {
+  bhttp::response<bhttp::string_body> out;
+  out.version(11);
+  out.result(static_cast<unsigned>(res.status));
+  for (const auto& [name, value] : res.headers.all()) out.insert(name, value);
+  if (!res.headers.has("Date")) out.set(bhttp::field::date, timefmt::rfc1123(timefmt::now()));
+  out.keep_alive(keep_alive);
+  bool head = req.method == "HEAD";
+  bool no_body = head || res.suppress_body || res.status == 204 || res.status == 304;
+  if (res.file) {
+    out.content_length(res.file->length);
+  } else if (!res.headers.has("Content-Length") || !no_body) {
+    out.content_length(res.body.size());
+  }
+  if (no_body || res.file) {
+    // Headers only; a file body follows in bounded chunks so memory stays flat.
+    bhttp::response<bhttp::empty_body> hdr{out.base()};
+    bhttp::response_serializer<bhttp::empty_body> sr{hdr};
+    bhttp::write_header(stream, sr);
+    if (no_body || !res.file) return;
+    std::string chunk(std::min<uint64_t>(res.file->length, 256 << 10), '\0');
+    uint64_t offset = res.file->offset, left = res.file->length;
+    while (left > 0) {
+      size_t n = size_t(std::min<uint64_t>(left, chunk.size()));
+      fs::pread_all(*res.file->fd, chunk.data(), n, offset);
+      net::write(stream, net::buffer(chunk.data(), n));
+      offset += n;
+      left -= n;
+    }
+    return;
+  }
+  out.body() = std::move(res.body);
+  bhttp::write(stream, out);
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  Handler handler;
+  net::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::unique_ptr<net::ssl::context> ssl;
+  std::thread accept_thread;
+  std::mutex mu;
+  std::condition_variable idle;
+  std::set<int> open_sockets;  // native handles, shut down on stop()
+  size_t connections = 0;
+  bool stopping = false;
+  uint16_t bound_port = 0;
+
+  void accept_loop();
+  void serve(tcp::socket socket);
+  template <class Stream>
+  void session(Stream& stream, const std::string& remote, bool secure);
+};
+
+template <class Stream>
+void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool secure) {
+  beast::flat_buffer buffer;
+  while (true) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(uint32_t(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+    beast::error_code ec;
+    bhttp::read_header(stream, buffer, parser, ec);
+    Request req;
+    req.remote_address = remote;
+    req.secure = secure;
+    int bad_status = 0;
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
+      return;
+    if (ec == bhttp::error::header_limit) bad_status = 431;
+    else if (ec == bhttp::error::body_limit) bad_status = 413;
+    else if (ec) bad_status = 400;
+    if (!bad_status) {
+      if (!fill_request(parser, req)) bad_status = 400;
+      auto cl = parser.content_length();
+      if (cl && *cl > options.max_body_bytes) bad_status = 413;
+    }
+    if (!bad_status) {
+      if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+        bhttp::write(stream, cont, ec);
+        if (ec) return;
+      }
+      bhttp::read(stream, buffer, parser, ec);
+      if (ec == bhttp::error::body_limit) bad_status = 413;
+      else if (ec) return;  // peer went away mid-body: nothing to answer
+    }
+    Response res;
+    bool keep_alive = !bad_status && parser.get().keep_alive();
+    try {
+      if (bad_status) {
+        res.status = bad_status;
+        if (options.on_bad_request) options.on_bad_request(bad_status, req, res);
+      } else {
+        req.body = std::move(parser.get().body());
+        handler(req, res);
+      }
+    } catch (const std::exception& e) {
+      LOG_ERROR("handler fault on " << req.method << " " << req.target << ": " << e.what());
+      res = Response{};
+      res.status = 500;
+    }
+    try {
+      send_response(stream, req, res, keep_alive);
+    } catch (const std::exception& e) {
+      LOG_DEBUG("write failed: " << e.what());
+      return;
+    }
+    if (!keep_alive) return;
+  }
+}
+
+void HttpServer::Impl::serve(tcp::socket socket) {
+  beast::error_code ec;
+  std::string remote = socket.remote_endpoint(ec).address().to_string();
+  socket.set_option(tcp::no_delay(true), ec);
+  try {
+    if (ssl) {
+      beast::ssl_stream<tcp::socket> stream(std::move(socket), *ssl);
+      stream.handshake(net::ssl::stream_base::server, ec);
+      if (!ec) session(stream, remote, true);
+      stream.shutdown(ec);
+    } else {
+      session(socket, remote, false);
+      socket.shutdown(tcp::socket::shutdown_send, ec);
+    }
+  } catch (const std::exception& e) {
+    LOG_DEBUG("connection ended: " << e.what());
+  }
+}
+
+void HttpServer::Impl::accept_loop() {
+  while (true) {
+    beast::error_code ec;
+    tcp::socket socket(io);
+    acceptor.accept(socket, ec);
+    std::unique_lock<std::mutex> lock(mu);
+    if (stopping) return;
+    if (ec) continue;
+    if (connections >= options.max_connections) continue;  // socket closes on scope exit
+    int fd = socket.native_handle();
+    open_sockets.insert(fd);
+    ++connections;
+    lock.unlock();
+    std::thread([this, fd, s = std::move(socket)]() mutable {
+      serve(std::move(s));
+      std::lock_guard<std::mutex> g(mu);
+      open_sockets.erase(fd);
+      if (--connections == 0) idle.notify_all();
+    }).detach();
+  }
+}
+
+HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  Impl& s = *impl_;
+  if (!s.options.tls_cert_file.empty() && !s.options.tls_key_file.empty()) {
+    s.ssl = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    s.ssl->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                       net::ssl::context::no_sslv3);
+    s.ssl->use_certificate_chain_file(s.options.tls_cert_file);
+    s.ssl->use_private_key_file(s.options.tls_key_file, net::ssl::context::pem);
+  }
+  tcp::endpoint ep(net::ip::make_address(s.options.host), s.options.port);
+  s.acceptor.open(ep.protocol());
+  s.acceptor.set_option(net::socket_base::reuse_address(true));
+  s.acceptor.bind(ep);
+  s.acceptor.listen(1024);
+  s.bound_port = s.acceptor.local_endpoint().port();
+  s.accept_thread = std::thread([this] { impl_->accept_loop(); });
+}
+
+void HttpServer::stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.stopping) return;
+    s.stopping = true;
+    for (int fd : s.open_sockets) ::shutdown(fd, SHUT_RDWR);
+  }
+  if (s.accept_thread.joinable()) {
+    // Unblock accept() by shutting the listening socket down.
+    ::shutdown(s.acceptor.native_handle(), SHUT_RDWR);
+    s.accept_thread.join();
+  }
+  beast::error_code ec;
+  s.acceptor.close(ec);
+  std::unique_lock<std::mutex> lock(s.mu);
+  s.idle.wait(lock, [&] { return s.connections == 0; });
+}
+
+uint16_t HttpServer::port() const { return impl_->bound_port; }
+bool HttpServer::tls() const { return impl_->ssl != nullptr; }
+
+}  // namespace kiln::http

@@ -1,0 +1,72 @@
+#include "core/http_server.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/http_client.h"
+
+namespace kiln::http {
+
+TEST(HttpServer, RoundTripsRequestAndResponse) {
+  HttpServer server({}, [](Request& req, Response& res) {
+    res.status = 201;
+    res.headers.set("x-path", req.path);
+    res.headers.set("x-q", req.query_param("a").value_or("none"));
+    res.body = req.method + ":" + req.body;
+  });
+  server.start();
+  HttpClient client;
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  Headers h;
+  auto r = client.send("PUT", base + "/x%20y?a=1%2B2", h, "hello");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.headers.get("x-path"), "/x y");
+  EXPECT_EQ(r.headers.get("x-q"), "1+2");
+  EXPECT_EQ(r.body, "PUT:hello");
+  // The kept-alive connection is reused for a second request.
+  r = client.send("GET", base + "/again", h);
+  EXPECT_EQ(r.body, "GET:");
+  server.stop();
+}
+
+TEST(HttpServer, StreamsFileBodiesAndHonoursHead) {
+  char path[] = "/tmp/kiln-http-test-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string data(1 << 20, 'x');
+  data[12345] = 'y';
+  ASSERT_EQ(write(fd, data.data(), data.size()), ssize_t(data.size()));
+  unlink(path);
+  auto shared = FileBody::adopt(fd);
+  HttpServer server({}, [&](Request&, Response& res) { res.file = FileBody{shared, 100, 900000}; });
+  server.start();
+  HttpClient client;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/f";
+  auto r = client.send("GET", url, {});
+  EXPECT_EQ(r.body, data.substr(100, 900000));
+  r = client.send("HEAD", url, {});
+  EXPECT_EQ(r.headers.get("Content-Length"), "900000");
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST(HttpServer, OversizeBodyGoesToBadRequestHook) {
+  ServerOptions opts;
+  opts.max_body_bytes = 10;
+  opts.on_bad_request = [](int status, const Request&, Response& res) {
+    res.body = "bad:" + std::to_string(status);
+  };
+  bool called = false;
+  HttpServer server(opts, [&](Request&, Response&) { called = true; });
+  server.start();
+  HttpClient client;
+  auto r = client.send("PUT", "http://127.0.0.1:" + std::to_string(server.port()) + "/",
+                       {}, std::string(100, 'a'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.body, "bad:413");
+  EXPECT_FALSE(called);
+}
+
+}  // namespace kiln::http

@@ -1,0 +1,78 @@
+// Plain HTTP request/response values shared by every service. They carry no
+// networking types, so handlers compile without Boost and are easy to test.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kiln::http {
+
+// Case-insensitive ordering for header names (HTTP header names are case-insensitive).
+struct CaseInsensitiveLess {
+  bool operator()(std::string_view a, std::string_view b) const;
+  using is_transparent = void;
+};
+
+// Header multimap; names compare case-insensitively, insertion order per name is kept.
+class Headers {
+ public:
+  // Returns the first value of `name`, or nullptr.
+  const std::string* find(std::string_view name) const;
+  // Returns the first value of `name`, or `fallback`.
+  std::string get(std::string_view name, std::string_view fallback = {}) const;
+  bool has(std::string_view name) const { return find(name) != nullptr; }
+  // Replaces all values of `name` with `value`.
+  void set(std::string_view name, std::string value);
+  // Adds a value, keeping any existing ones (e.g. for repeated headers).
+  void add(std::string_view name, std::string value);
+  void erase(std::string_view name);
+  const std::multimap<std::string, std::string, CaseInsensitiveLess>& all() const { return map_; }
+
+ private:
+  std::multimap<std::string, std::string, CaseInsensitiveLess> map_;
+};
+
+struct Request {
+  std::string method;  // upper case, e.g. "GET"
+  std::string target;  // raw request target: "/devstoreaccount1/c/b?comp=list"
+  std::string raw_path;  // target before '?', still percent-encoded
+  std::string path;      // percent-decoded raw_path
+  std::string raw_query;  // target after '?', still percent-encoded
+  // Decoded query parameters; names as sent (Azure treats them case-sensitively
+  // for values, handlers lowercase names where Azure does).
+  std::vector<std::pair<std::string, std::string>> query;
+  Headers headers;
+  std::string body;
+  std::string remote_address;  // peer IP, for SAS IP ranges
+  bool secure = false;         // arrived over TLS
+
+  // First value of query parameter `name` (exact match), if present.
+  std::optional<std::string> query_param(std::string_view name) const;
+  bool has_query(std::string_view name) const { return query_param(name).has_value(); }
+};
+
+// A byte range of an open file, streamed as the response body. The file stays
+// open (and so readable even if replaced or unlinked) until the response is sent.
+struct FileBody {
+  std::shared_ptr<int> fd;  // owns the descriptor; closed by the deleter
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  static std::shared_ptr<int> adopt(int fd);  // shared fd that closes on last release
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;               // used when `file` is empty
+  std::optional<FileBody> file;   // streamed body; Content-Length is file->length
+  // HEAD responses and 304s carry Content-Length of the entity but no body.
+  bool suppress_body = false;
+};
+
+}  // namespace kiln::http
