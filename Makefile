@@ -24,8 +24,10 @@ integration: build
 fuzz: deps
 	scripts/run-fuzzers.sh
 
-test: unit integration
+# Fuzzers run before the integration suite so pytest's summary closes the output.
+test: unit
 	@if [ -x scripts/run-fuzzers.sh ]; then scripts/run-fuzzers.sh; fi
+	$(MAKE) --no-print-directory integration
 
 demo: build
 	$(BUILD)/src/cli/kiln tutorial

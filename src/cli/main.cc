@@ -1,0 +1,18 @@
+// The `kiln` command: `kiln serve` runs the services; the other verbs are a
+// client of a running Kiln (or of Azure itself).
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Kiln: Azure Batch and Azure Blob Storage on your own machine"};
+  app.require_subcommand(1);
+  // Every verb group declared in commands.h registers here once it is built.
+  kiln::cli::add_serve_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}
