@@ -1,0 +1,346 @@
+#include "node/local_node_agent.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/time_format.h"
+#include "node/node_files.h"
+#include "node/resource_files.h"
+#include "node/task_environment.h"
+#include "node/task_user.h"
+
+namespace kiln::node {
+
+struct LocalNodeAgent::Attempt {
+  TaskSpec spec;
+  TaskCallbacks callbacks;
+  std::string key;
+
+  std::mutex mu;
+  bool cancel = false;                 // terminate requested
+  pid_t pid = 0;                       // set while the process runs
+  bool running_reported = false;       // on_running has returned
+  std::optional<TaskOutcome> pending;  // an exit that arrived before that
+  int64_t start_time_us = 0;
+};
+
+namespace {
+
+constexpr const char* kTaskEnded = "Task Was Ended by User Request";
+
+std::string attempt_key(const std::string& job_id, const std::string& task_id) {
+  return job_id + '\0' + task_id;
+}
+
+int64_t now_us() { return timefmt::to_micros(timefmt::now()); }
+
+TaskOutcome ended_outcome(int64_t start_us) {
+  TaskOutcome o;
+  o.terminated = true;
+  o.failure_category = "UserError";
+  o.failure_code = "TaskEnded";
+  o.failure_message = kTaskEnded;
+  o.start_time_us = start_us;
+  o.end_time_us = now_us();
+  return o;
+}
+
+TaskOutcome failed_outcome(std::string category, std::string code, std::string message,
+                           int64_t start_us) {
+  TaskOutcome o;
+  o.failure_category = std::move(category);
+  o.failure_code = std::move(code);
+  o.failure_message = std::move(message);
+  o.start_time_us = start_us;
+  o.end_time_us = now_us();
+  return o;
+}
+
+// Closes the descriptors of one launch on every path out of it.
+struct Fds {
+  int task = -1, wd = -1, out = -1, err = -1;
+  ~Fds() {
+    for (int fd : {task, wd, out, err}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+};
+
+}  // namespace
+
+LocalNodeAgent::LocalNodeAgent(NodeConfig config) : config_(std::move(config)) {
+  task_owner_ = unprivileged_account();
+  layout_ = std::make_unique<NodeLayout>(config_.root_dir, task_owner_);
+  if (task_owner_) ensure_traversable(layout_->root(), *task_owner_);
+  runner_ = std::make_unique<ProcessRunner>();
+}
+
+LocalNodeAgent::~LocalNodeAgent() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  terminate_all();
+  work_cv_.notify_all();
+  std::vector<std::thread> launchers;
+  {
+    std::lock_guard lock(mu_);
+    launchers.swap(launchers_);
+  }
+  for (auto& t : launchers) t.join();
+  runner_.reset();  // reaps the rest and delivers their completions
+}
+
+void LocalNodeAgent::run(const TaskSpec& spec, TaskCallbacks callbacks) {
+  auto a = std::make_shared<Attempt>();
+  a->spec = spec;
+  a->callbacks = std::move(callbacks);
+  a->key = attempt_key(spec.job_id, spec.task_id);
+  std::lock_guard lock(mu_);
+  if (stopping_) a->cancel = true;
+  live_.emplace(a->key, a);
+  queue_.push_back(a);
+  if (idle_launchers_ == 0 && launchers_.size() < kMaxLaunchers) {
+    ++idle_launchers_;
+    launchers_.emplace_back([this] { launcher_loop(); });
+  }
+  work_cv_.notify_one();
+}
+
+void LocalNodeAgent::launcher_loop() {
+  pthread_setname_np(pthread_self(), "kiln-launcher");
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping and drained
+    auto a = std::move(queue_.front());
+    queue_.pop_front();
+    --idle_launchers_;
+    lock.unlock();
+    launch(a);
+    lock.lock();
+    ++idle_launchers_;
+  }
+}
+
+void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
+  const TaskSpec& spec = a->spec;
+  const int64_t prepared_at = now_us();
+  {
+    std::lock_guard lock(a->mu);
+    if (a->cancel) return finish(a, ended_outcome(prepared_at));
+  }
+  auto rel = NodeLayout::task_dir(spec.job_id, spec.task_id);
+  if (!rel) {
+    return finish(a, failed_outcome("ServerError", "ResourceDirectoryCreateFailed",
+                                    "The job or task id cannot name a directory.", prepared_at));
+  }
+  RunAs user = run_as_for(spec.user);
+  const std::optional<Owner>& owner = user.switch_to;
+
+  // workitems/<job>/job-1 belong to the agent; the task directory and what the
+  // task writes belong to the task's user. Nothing here follows a symlink.
+  Fds fds;
+  auto [parent, name] = split_parent(*rel);
+  int parent_fd = make_dirs_beneath(layout_->root_fd(), parent, 0755, std::nullopt);
+  if (parent_fd >= 0) {
+    fds.task = make_dirs_beneath(parent_fd, name, 0755, owner);
+    ::close(parent_fd);
+  }
+  if (fds.task >= 0) fds.wd = make_dirs_beneath(fds.task, NodeLayout::kWorkingDir, 0755, owner);
+  if (fds.wd >= 0) {
+    if (int certs = make_dirs_beneath(fds.task, NodeLayout::kCertsDir, 0755, owner); certs >= 0) {
+      ::close(certs);
+    }
+    fds.out = open_beneath_nofollow(fds.task, NodeLayout::kStdout,
+                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
+    fds.err = open_beneath_nofollow(fds.task, NodeLayout::kStderr,
+                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
+  }
+  if (fds.out < 0 || fds.err < 0) {
+    LOG_WARN("node " << config_.node_id << ": cannot prepare " << *rel << ": "
+                     << std::strerror(errno));
+    return finish(a, failed_outcome("ServerError", "ResourceDirectoryCreateFailed",
+                                    "Failure encountered creating resource directory for the task.",
+                                    prepared_at));
+  }
+  if (owner) {
+    // A retry finds these already there, possibly created by another identity.
+    for (int fd : {fds.task, fds.wd, fds.out, fds.err}) (void)::fchown(fd, owner->uid, owner->gid);
+  }
+
+  DownloadOptions dl;
+  dl.ca_file = config_.ca_file;
+  dl.owner = owner;
+  dl.cancelled = [a] {
+    std::lock_guard lock(a->mu);
+    return a->cancel;
+  };
+  if (auto f = download_resource_files(spec.resource_files, fds.wd, dl)) {
+    if (dl.cancelled()) return finish(a, ended_outcome(prepared_at));
+    TaskOutcome o = failed_outcome(f->category, f->code, f->message, prepared_at);
+    o.failure_details = std::move(f->details);
+    return finish(a, o);
+  }
+
+  TaskPaths paths;
+  paths.node_root = layout_->root();
+  paths.task_dir = layout_->absolute(*rel);
+  paths.working_dir = paths.task_dir + "/" + NodeLayout::kWorkingDir;
+  SpawnRequest req;
+  req.argv = {"/bin/sh", "-c", spec.command_line};
+  req.env = build_task_environment(config_, spec, paths, user);
+  req.cwd = paths.working_dir;
+  req.stdout_fd = fds.out;
+  req.stderr_fd = fds.err;
+  req.run_as = owner;
+  std::optional<ProcessRunner::Clock::time_point> deadline;
+  if (spec.max_wall_clock_ms) {
+    deadline = ProcessRunner::Clock::now() + std::chrono::milliseconds(*spec.max_wall_clock_ms);
+  }
+
+  SpawnResult spawned;
+  {
+    std::lock_guard lock(a->mu);
+    if (a->cancel) return finish(a, ended_outcome(prepared_at));
+    a->start_time_us = now_us();
+    spawned = runner_->start(req, deadline,
+                             [this, a](const ProcessRunner::Exit& e) { on_exit(a, e); });
+    if (spawned.pid > 0) a->pid = spawned.pid;
+  }
+  if (spawned.pid <= 0) {
+    LOG_WARN("node " << config_.node_id << ": cannot start task: " << spawned.what << ": "
+                     << std::strerror(spawned.error));
+    TaskOutcome o = failed_outcome("UserError", "CommandLaunchFailed",
+                                   "Failed to launch the specified command line.", prepared_at);
+    o.failure_details.emplace_back("Message", spawned.what + ": " + std::strerror(spawned.error));
+    return finish(a, o);
+  }
+
+  if (a->callbacks.on_running) a->callbacks.on_running();
+  std::optional<TaskOutcome> pending;
+  {
+    std::lock_guard lock(a->mu);
+    a->running_reported = true;
+    pending.swap(a->pending);
+  }
+  if (pending) finish(a, *pending);
+}
+
+void LocalNodeAgent::on_exit(const std::shared_ptr<Attempt>& a, const ProcessRunner::Exit& e) {
+  TaskOutcome o;
+  o.exit_code = e.exit_code;
+  o.end_time_us = e.end_time_us;
+  {
+    std::lock_guard lock(a->mu);
+    o.start_time_us = a->start_time_us;
+    a->pid = 0;
+    if (e.timed_out) {
+      o.timed_out = true;
+      o.failure_category = "UserError";
+      o.failure_code = "TaskEnded";
+      o.failure_message = kTaskEnded;
+      o.failure_details.emplace_back("Message",
+                                     "The maximum execution time configured on the task was exceeded");
+    } else if (e.terminated || a->cancel) {
+      o.terminated = true;
+      o.failure_category = "UserError";
+      o.failure_code = "TaskEnded";
+      o.failure_message = kTaskEnded;
+    } else if (e.exit_code != 0) {
+      o.failure_category = "UserError";
+      o.failure_code = "FailureExitCode";
+      o.failure_message = "The task exited with an exit code representing a failure";
+      o.failure_details.emplace_back("Message", o.failure_message);
+    }
+    if (!a->running_reported) {
+      a->pending = std::move(o);
+      return;
+    }
+  }
+  finish(a, o);
+}
+
+void LocalNodeAgent::finish(const std::shared_ptr<Attempt>& a, const TaskOutcome& outcome) {
+  {
+    std::lock_guard lock(mu_);
+    auto [lo, hi] = live_.equal_range(a->key);
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second == a) {
+        live_.erase(it);
+        break;
+      }
+    }
+  }
+  if (a->callbacks.on_complete) a->callbacks.on_complete(outcome);
+}
+
+std::vector<std::shared_ptr<LocalNodeAgent::Attempt>> LocalNodeAgent::attempts_for(
+    const std::string& key) {
+  std::vector<std::shared_ptr<Attempt>> out;
+  std::lock_guard lock(mu_);
+  auto [lo, hi] = live_.equal_range(key);
+  for (auto it = lo; it != hi; ++it) out.push_back(it->second);
+  return out;
+}
+
+void LocalNodeAgent::terminate(const std::string& job_id, const std::string& task_id) {
+  for (const auto& a : attempts_for(attempt_key(job_id, task_id))) {
+    std::lock_guard lock(a->mu);
+    a->cancel = true;
+    if (a->pid > 0) runner_->terminate(a->pid, kTerminateGrace);
+  }
+}
+
+void LocalNodeAgent::terminate_all() {
+  std::vector<std::shared_ptr<Attempt>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, a] : live_) all.push_back(a);
+  }
+  for (const auto& a : all) {
+    std::lock_guard lock(a->mu);
+    a->cancel = true;
+  }
+  // Every attempt that spawned before its cancel flag was set is registered
+  // with the runner by now.
+  runner_->kill_all();
+}
+
+std::string LocalNodeAgent::task_dir(const std::string& job_id, const std::string& task_id) const {
+  return NodeLayout::task_dir(job_id, task_id).value_or("");
+}
+
+void LocalNodeAgent::remove_task_dir(const std::string& job_id, const std::string& task_id) {
+  auto rel = NodeLayout::task_dir(job_id, task_id);
+  if (!rel) return;
+  delete_node_file(layout_->root_fd(), *rel, /*recursive=*/true);
+}
+
+bool LocalNodeAgent::list_files(const std::string& dir, bool recursive,
+                                std::vector<FileInfo>& out) const {
+  return list_node_files(layout_->root_fd(), dir, recursive, out);
+}
+
+bool LocalNodeAgent::stat_file(const std::string& path, FileInfo& out) const {
+  return stat_node_file(layout_->root_fd(), path, out);
+}
+
+int LocalNodeAgent::open_file(const std::string& path) const {
+  return open_node_file(layout_->root_fd(), path);
+}
+
+bool LocalNodeAgent::delete_file(const std::string& path, bool recursive) {
+  return delete_node_file(layout_->root_fd(), path, recursive);
+}
+
+std::unique_ptr<NodeAgent> make_local_node_agent(NodeConfig config) {
+  return std::make_unique<LocalNodeAgent>(std::move(config));
+}
+
+}  // namespace kiln::node

@@ -1,0 +1,75 @@
+#include "node/node_layout.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <system_error>
+
+#include "core/file_util.h"
+
+namespace kiln::node {
+namespace {
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+void make_fixed_dir(int root_fd, const char* name, mode_t mode, std::optional<Owner> owner) {
+  int fd = make_dirs_beneath(root_fd, name, mode, owner);
+  if (fd < 0) throw_errno(std::string("create node directory ") + name);
+  ::close(fd);
+}
+
+}  // namespace
+
+NodeLayout::NodeLayout(const std::string& root_dir, std::optional<Owner> task_owner) {
+  fs::make_dirs(root_dir);
+  char resolved[PATH_MAX];
+  if (!::realpath(root_dir.c_str(), resolved)) throw_errno("realpath " + root_dir);
+  root_ = resolved;
+  root_fd_ = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd_ < 0) throw_errno("open node root " + root_);
+  // Tasks of any user must be able to traverse the root to reach their directories.
+  ::chmod(root_.c_str(), 0755);
+  make_fixed_dir(root_fd_, kShared, 0775, task_owner);
+  make_fixed_dir(root_fd_, kStartup, 0755, std::nullopt);
+  make_fixed_dir(root_fd_, kWorkitems, 0755, std::nullopt);
+  make_fixed_dir(root_fd_, "applications", 0755, std::nullopt);
+  make_fixed_dir(root_fd_, kMounts, 0755, std::nullopt);
+  make_fixed_dir(root_fd_, "volatile", 0755, std::nullopt);
+  if (task_owner) {
+    // An existing shared/ (node restart) keeps working for the task user.
+    int fd = open_beneath_nofollow(root_fd_, kShared, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      (void)::fchown(fd, task_owner->uid, task_owner->gid);
+      ::close(fd);
+    }
+  }
+}
+
+NodeLayout::~NodeLayout() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+std::string NodeLayout::absolute(const std::string& relative) const {
+  if (relative.empty() || relative == ".") return root_;
+  return root_ + "/" + relative;
+}
+
+bool NodeLayout::is_component_safe(const std::string& id) {
+  if (id.empty() || id == "." || id == "..") return false;
+  return id.find('/') == std::string::npos && id.find('\0') == std::string::npos;
+}
+
+std::optional<std::string> NodeLayout::task_dir(const std::string& job_id,
+                                                const std::string& task_id) {
+  if (job_id.empty() && task_id.empty()) return std::string(kStartup);
+  if (!is_component_safe(job_id) || !is_component_safe(task_id)) return std::nullopt;
+  return std::string(kWorkitems) + "/" + job_id + "/job-1/" + task_id;
+}
+
+}  // namespace kiln::node
