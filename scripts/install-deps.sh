@@ -10,7 +10,9 @@ packages=(
   python3 python3-azure python3-pytest azure-cli curl
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx-light nodejs npm)
+  packages+=(nginx-light nodejs)
+  # NodeSource's nodejs ships its own npm and conflicts with Debian's npm package.
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()
@@ -23,4 +25,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Benchmark peers from the npm registry (bench/blob: Azurite), pinned by package-lock.json.
+if [ "${1:-}" = "--bench" ]; then
+  repo=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -x "$repo/bench/blob/node_modules/.bin/azurite-blob" ]; then
+    npm ci --prefix "$repo/bench/blob" --no-audit --no-fund
+  fi
 fi
