@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/time_format.h"
+#include "node/command_line.h"
 #include "node/node_files.h"
 #include "node/resource_files.h"
 #include "node/task_environment.h"
@@ -193,7 +194,12 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   paths.task_dir = layout_->absolute(*rel);
   paths.working_dir = paths.task_dir + "/" + NodeLayout::kWorkingDir;
   SpawnRequest req;
-  req.argv = {"/bin/sh", "-c", spec.command_line};
+  if (auto words = split_plain_command(spec.command_line)) {
+    req.argv = std::move(*words);
+    req.fallback_argv = shell_argv(spec.command_line);
+  } else {
+    req.argv = shell_argv(spec.command_line);
+  }
   req.env = build_task_environment(config_, spec, paths, user);
   req.cwd = paths.working_dir;
   req.stdout_fd = fds.out;

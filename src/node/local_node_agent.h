@@ -3,7 +3,8 @@
 //
 // run() only queues the attempt. A small pool of launcher threads (at most
 // kMaxLaunchers, started on demand) prepares each attempt — task directory,
-// ownership, resource files — and spawns `/bin/sh -c <command line>`; one
+// ownership, resource files — and spawns the command line through /bin/sh
+// (see command_line.h); one
 // reaper thread (ProcessRunner) watches every running process. Callbacks run
 // on those threads: on_running on a launcher, on_complete on a launcher or the
 // reaper, never while the agent holds a lock, and on_complete always after

@@ -148,6 +148,32 @@ TEST_F(LocalNodeAgentTest, NonZeroExitIsAFailureExitCode) {
   EXPECT_FALSE(rec.outcome.terminated);
 }
 
+TEST_F(LocalNodeAgentTest, PlainCommandsBehaveExactlyAsUnderTheShell) {
+  Recorder echo, missing, script;
+  agent->run(task("j", "echo", "/bin/echo plain   words"), echo.callbacks());
+  agent->run(task("j", "missing", "/no/such/program --flag"), missing.callbacks());
+  // A script without a #! line: execve refuses it, the shell runs it.
+  auto spec = task("j", "script", "./script.sh arg");
+  agent->run(spec, script.callbacks());  // first run only creates the directory
+  ASSERT_TRUE(script.wait_complete());
+  testing::write_text(task_path("j", "script", "wd/script.sh"), "echo \"script got $1\"\n");
+  ::chmod(task_path("j", "script", "wd/script.sh").c_str(), 0755);
+  Recorder script2;
+  agent->run(spec, script2.callbacks());
+  ASSERT_TRUE(echo.wait_complete());
+  ASSERT_TRUE(missing.wait_complete());
+  ASSERT_TRUE(script2.wait_complete());
+  EXPECT_EQ(testing::slurp(task_path("j", "echo", "stdout.txt")), "plain words\n");
+  ASSERT_TRUE(missing.outcome.exit_code);
+  EXPECT_EQ(*missing.outcome.exit_code, 127);
+  EXPECT_NE(testing::slurp(task_path("j", "missing", "stderr.txt")).find("not found"),
+            std::string::npos);
+  ASSERT_TRUE(script2.outcome.exit_code);
+  EXPECT_EQ(*script2.outcome.exit_code, 0);
+  EXPECT_NE(testing::slurp(task_path("j", "script", "stdout.txt")).find("script got arg\n"),
+            std::string::npos);
+}
+
 TEST_F(LocalNodeAgentTest, WallClockLimitKillsTheWholeTree) {
   Recorder rec;
   auto spec = task("j", "slow", "sleep 100 & echo $! > bg.pid; sleep 100");

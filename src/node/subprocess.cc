@@ -21,6 +21,8 @@ constexpr size_t kChildStackBytes = 64 * 1024;
 struct ChildArgs {
   const char* path;
   char* const* argv;
+  const char* fallback_path;  // null when there is no fallback
+  char* const* fallback_argv;
   char* const* envp;
   const char* cwd;
   int stdout_fd;
@@ -77,6 +79,7 @@ int child_main(void* arg) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::syscall(SYS_execve, a->path, a->argv, a->envp);
+  if (a->fallback_path) ::syscall(SYS_execve, a->fallback_path, a->fallback_argv, a->envp);
   child_fail(a, "execve");
 }
 
@@ -108,6 +111,9 @@ SpawnResult spawn_process(const SpawnRequest& request) {
   std::vector<char*> argv;
   for (const auto& s : request.argv) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
+  std::vector<char*> fallback;
+  for (const auto& s : request.fallback_argv) fallback.push_back(const_cast<char*>(s.c_str()));
+  fallback.push_back(nullptr);
   std::vector<char*> envp;
   for (const auto& s : request.env) envp.push_back(const_cast<char*>(s.c_str()));
   envp.push_back(nullptr);
@@ -135,6 +141,8 @@ SpawnResult spawn_process(const SpawnRequest& request) {
   ChildArgs args{};
   args.path = argv[0];
   args.argv = argv.data();
+  args.fallback_path = fallback[0];
+  args.fallback_argv = fallback.data();
   args.envp = envp.data();
   args.cwd = request.cwd.c_str();
   args.stdout_fd = out_fd;

@@ -22,6 +22,9 @@ namespace kiln::node {
 
 struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is the program's path (no PATH search)
+  // Exec'd instead when execve of argv fails (e.g. /bin/sh -c, to reproduce the
+  // shell's own error reporting); empty = none.
+  std::vector<std::string> fallback_argv;
   std::vector<std::string> env;   // "NAME=value"
   std::string cwd;                // absolute; entered before dropping privileges
   int stdout_fd = -1;
