@@ -1,0 +1,165 @@
+#include "blob/blob_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "core/crypto.h"
+#include "core/file_util.h"
+
+namespace kiln::blob {
+namespace {
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+BlobFiles::BlobFiles(std::string dir, bool durable) : dir_(std::move(dir)), durable_(durable) {
+  fs::make_dirs(dir_);
+}
+
+std::string BlobFiles::new_name() const { return crypto::hex(crypto::random_bytes(16)); }
+
+void BlobFiles::finish(int fd, const std::string& name) {
+  if (durable_ && ::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(path(name).c_str());
+    throw std::system_error(e, std::generic_category(), "fsync " + name);
+  }
+  ::close(fd);
+}
+
+std::string BlobFiles::create(std::string_view data) {
+  std::string name = new_name();
+  int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno("create " + name);
+  try {
+    fs::write_all(fd, data);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path(name).c_str());
+    throw;
+  }
+  finish(fd, name);
+  return name;
+}
+
+std::string BlobFiles::concat(const std::vector<Piece>& pieces) {
+  std::string name = new_name();
+  int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno("create " + name);
+  try {
+    std::string buf;
+    for (const auto& piece : pieces) {
+      Fd in{::open(path(piece.name).c_str(), O_RDONLY | O_CLOEXEC)};
+      if (in.fd < 0) throw_errno("open " + piece.name);
+      loff_t in_off = loff_t(piece.offset);
+      uint64_t left = piece.length;
+      while (left > 0) {
+        ssize_t n = ::copy_file_range(in.fd, &in_off, fd, nullptr, size_t(left), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0) {
+          left -= uint64_t(n);
+          continue;
+        }
+        // Fall back to read/write (filesystems without copy_file_range, or a short source).
+        if (buf.empty()) buf.resize(1 << 20);
+        size_t want = size_t(std::min<uint64_t>(buf.size(), left));
+        fs::pread_all(in.fd, buf.data(), want, uint64_t(in_off));
+        fs::write_all(fd, std::string_view(buf.data(), want));
+        in_off += loff_t(want);
+        left -= want;
+      }
+    }
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path(name).c_str());
+    throw;
+  }
+  finish(fd, name);
+  return name;
+}
+
+std::string BlobFiles::link(const std::string& src) {
+  std::string name = new_name();
+  if (::link(path(src).c_str(), path(name).c_str()) != 0) throw_errno("link " + src);
+  return name;
+}
+
+std::string BlobFiles::copy(const std::string& src, uint64_t length) {
+  std::string name = new_name();
+  Fd in{::open(path(src).c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) throw_errno("open " + src);
+  int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno("create " + name);
+  try {
+    std::string buf(1 << 20, '\0');
+    uint64_t off = 0;
+    while (off < length) {
+      size_t n = size_t(std::min<uint64_t>(buf.size(), length - off));
+      fs::pread_all(in.fd, buf.data(), n, off);
+      fs::write_all(fd, std::string_view(buf.data(), n));
+      off += n;
+    }
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path(name).c_str());
+    throw;
+  }
+  finish(fd, name);
+  return name;
+}
+
+void BlobFiles::write_at(const std::string& name, uint64_t offset, std::string_view data) {
+  Fd fd{::open(path(name).c_str(), O_WRONLY | O_CLOEXEC)};
+  if (fd.fd < 0) throw_errno("open " + name);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd.fd, data.data() + done, data.size() - done, off_t(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("write " + name);
+    done += size_t(n);
+  }
+  if (durable_ && ::fdatasync(fd.fd) != 0) throw_errno("fsync " + name);
+}
+
+int BlobFiles::open(const std::string& name) const {
+  return ::open(path(name).c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+void BlobFiles::remove(const std::string& name) const {
+  if (!name.empty()) ::unlink(path(name).c_str());
+}
+
+size_t BlobFiles::sweep(const std::set<std::string>& keep) const {
+  size_t removed = 0;
+  DIR* d = ::opendir(dir_.c_str());
+  if (!d) return 0;
+  std::vector<std::string> doomed;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (!keep.count(n)) doomed.push_back(n);
+  }
+  ::closedir(d);
+  for (const auto& n : doomed) {
+    if (::unlink(path(n).c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace kiln::blob

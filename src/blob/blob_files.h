@@ -1,0 +1,56 @@
+// Blob and block bytes as immutable-once-visible files in one directory. A new
+// version is always a new file: written, fsynced, then referenced by a metadata
+// commit (the caller asks the store to fsync the directory in the same batch).
+// Readers hold an open fd, so a replaced or deleted version stays readable for
+// them until they close it. Append blobs only ever write past their committed
+// length, so bytes a reader may see never change.
+//
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln::blob {
+
+class BlobFiles {
+ public:
+  // `durable` = false skips fsync (in-memory mode).
+  BlobFiles(std::string dir, bool durable);
+  const std::string& dir() const { return dir_; }
+
+  // Creates a new file holding `data`, durable on return. Returns its name.
+  std::string create(std::string_view data);
+  // A byte range of an existing file.
+  struct Piece {
+    std::string name;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  // Creates a new file from ranges of existing files, in order (committing a block list).
+  std::string concat(const std::vector<Piece>& pieces);
+  // A new name for the same bytes (hard link): snapshots and copies of immutable versions.
+  std::string link(const std::string& name);
+  // A new file with the first `length` bytes of `name` (copies of append blobs).
+  std::string copy(const std::string& name, uint64_t length);
+  // Writes `data` at `offset` of an existing file and makes it durable.
+  void write_at(const std::string& name, uint64_t offset, std::string_view data);
+  // Opens for reading; returns -1 if the file does not exist.
+  int open(const std::string& name) const;
+  void remove(const std::string& name) const;
+  // Deletes files not in `keep` (left by a crash between write and commit).
+  size_t sweep(const std::set<std::string>& keep) const;
+
+ private:
+  std::string new_name() const;
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  void finish(int fd, const std::string& name);  // fsync + close, unlink on failure
+
+  std::string dir_;
+  bool durable_;
+};
+
+}  // namespace kiln::blob

@@ -1,0 +1,320 @@
+// Blob-level operations on whole blobs: Get/Put/Delete Blob, properties,
+// metadata, leases and snapshots.
+#include <cerrno>
+#include <unistd.h>
+
+#include "blob/conditions.h"
+#include "blob/handlers.h"
+#include "blob/lease.h"
+#include "blob/names.h"
+#include "blob/response_util.h"
+#include "core/crypto.h"
+#include "core/time_format.h"
+
+namespace kiln::blob {
+namespace {
+
+struct Range {
+  uint64_t start = 0;
+  std::optional<uint64_t> end;  // inclusive
+};
+
+// "bytes=a-b" or "bytes=a-". Anything else is ignored (whole blob), as Azure does.
+std::optional<Range> parse_range(const http::Headers& h) {
+  std::string v = h.get("x-ms-range");
+  if (v.empty()) v = h.get("range");
+  if (v.rfind("bytes=", 0) != 0) return std::nullopt;
+  std::string spec = v.substr(6);
+  size_t dash = spec.find('-');
+  if (dash == std::string::npos || dash == 0) return std::nullopt;
+  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  if (a.find_first_not_of("0123456789") != std::string::npos || a.size() > 18) return std::nullopt;
+  if (b.find_first_not_of("0123456789") != std::string::npos || b.size() > 18) return std::nullopt;
+  Range r;
+  r.start = std::stoull(a);
+  if (!b.empty()) {
+    r.end = std::stoull(b);
+    if (*r.end < r.start) throw err::invalid_range();
+  }
+  return r;
+}
+
+// Content headers of Put Blob / Set Blob Properties: x-ms-blob-content-* wins
+// over the plain header (Put Blob only).
+BlobProperties read_content_properties(const http::Headers& h, bool plain_fallback) {
+  auto pick = [&](const char* ms, const char* plain) {
+    if (const auto* v = h.find(ms)) return *v;
+    if (plain_fallback) return h.get(plain);
+    return std::string();
+  };
+  BlobProperties p;
+  p.content_type = pick("x-ms-blob-content-type", "content-type");
+  p.content_encoding = pick("x-ms-blob-content-encoding", "content-encoding");
+  p.content_language = pick("x-ms-blob-content-language", "content-language");
+  p.cache_control = pick("x-ms-blob-cache-control", "cache-control");
+  p.content_disposition = pick("x-ms-blob-content-disposition", "content-disposition");
+  p.content_md5 = h.get("x-ms-blob-content-md5");
+  if (!p.content_md5.empty()) {
+    auto raw = crypto::base64_decode(p.content_md5);
+    if (!raw || raw->size() != 16) throw err::invalid_md5();
+  }
+  return p;
+}
+
+void no_snapshot(const RequestContext& ctx) {
+  if (!ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", ctx.snapshot);
+}
+
+}  // namespace
+
+void get_blob(Call& c, bool head) {
+  BlobRecord b;
+  int fd = -1;
+  // A writer may replace the file between our metadata read and open: retry once.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
+    if (head || b.file.empty()) break;
+    fd = c.be.files.open(b.file);
+    if (fd >= 0 || errno != ENOENT) break;
+  }
+  std::shared_ptr<int> owned = fd >= 0 ? http::FileBody::adopt(fd) : nullptr;
+  if (!head && !b.file.empty() && !owned) throw err::internal_error();
+  check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
+  if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+  add_blob_headers(b, c.ctx.now_us, c.res);
+  uint64_t size = uint64_t(b.size);
+  if (head) {
+    c.res.headers.set("Content-Length", std::to_string(size));
+    c.res.suppress_body = true;
+    return;
+  }
+  auto range = parse_range(c.req.headers);
+  uint64_t start = 0, length = size;
+  if (range) {
+    if (range->start >= size) {
+      c.res.headers.set("Content-Range", "bytes */" + std::to_string(size));
+      throw err::invalid_range();
+    }
+    uint64_t end = range->end ? std::min(*range->end, size - 1) : size - 1;
+    start = range->start;
+    length = end - start + 1;
+    c.res.status = 206;
+    c.res.headers.set("Content-Range",
+                      "bytes " + std::to_string(start) + "-" + std::to_string(end) + "/" + std::to_string(size));
+    c.res.headers.erase("Content-MD5");
+    if (!b.props.content_md5.empty()) c.res.headers.set("x-ms-blob-content-md5", b.props.content_md5);
+    std::string want_md5 = c.req.headers.get("x-ms-range-get-content-md5");
+    if (want_md5 == "true") {
+      if (length > (4u << 20)) {
+        throw err::out_of_range_input("x-ms-range-get-content-md5 is only allowed for ranges up to 4 MiB.");
+      }
+      c.res.headers.set("Content-MD5", crypto::base64_encode(crypto::md5(read_blob_bytes(c.be, b, start, length))));
+    }
+  }
+  if (b.file.empty()) {
+    c.res.body = b.inline_data.substr(size_t(start), size_t(length));
+  } else {
+    c.res.file = http::FileBody{owned, start, length};
+  }
+}
+
+void put_blob(Call& c) {
+  no_snapshot(c.ctx);
+  std::string type = c.req.headers.get("x-ms-blob-type");
+  if (type.empty()) throw err::missing_required_header("x-ms-blob-type");
+  if (type == "PageBlob") throw err::feature_not_supported("Page blobs");
+  if (type != "BlockBlob" && type != "AppendBlob") throw err::invalid_header_value("x-ms-blob-type", type);
+  if (type == "AppendBlob" && !c.req.body.empty()) throw err::invalid_header_value("Content-Length", std::to_string(c.req.body.size()));
+  std::string md5 = verify_body(c.req, c.res);
+  BlobProperties props = read_content_properties(c.req.headers, true);
+  Metadata meta = read_metadata(c.req.headers);
+  Conditions cond = parse_conditions(c.req.headers);
+  bool use_file = type == "BlockBlob" && c.req.body.size() > kInlineLimit;
+  std::string file = use_file ? c.be.files.create(c.req.body) : "";
+  BlobRecord out;
+  try {
+    c.be.store.write([&](MetadataWriter& w) {
+      require_container(w, c.ctx);
+      auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+      if (cond.if_none_match && *cond.if_none_match == "*" && old) throw err::blob_already_exists();
+      check_conditions(cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+      BlobRecord b;
+      if (old) {
+        check_lease_access(effective_lease(old->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+        b.lease = old->lease;
+        b.created_us = old->created_us;
+      } else {
+        check_lease_access(LeaseRecord{}, c.req.headers, LeaseTarget::kBlob, true);
+        b.created_us = c.ctx.now_us;
+      }
+      b.account = c.ctx.account;
+      b.container = c.ctx.container;
+      b.name = c.ctx.blob;
+      b.blob_type = type;
+      b.size = int64_t(c.req.body.size());
+      b.file = file;
+      if (!use_file && type == "BlockBlob") b.inline_data = c.req.body;
+      b.etag = new_etag();
+      b.last_modified_us = c.ctx.now_us;
+      b.props = props;
+      if (type == "BlockBlob" && b.props.content_md5.empty()) b.props.content_md5 = md5;
+      b.metadata = meta;
+      w.put_blob(b);
+      std::vector<std::string> doomed;
+      if (old && !old->file.empty()) doomed.push_back(old->file);
+      for (const auto& blk : w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob)) doomed.push_back(blk.file);
+      w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+      remove_files_after_commit(w, c.be, std::move(doomed));
+      if (use_file) w.sync_dir_before_commit(c.be.files.dir());
+      out = std::move(b);
+    });
+  } catch (...) {
+    c.be.files.remove(file);
+    throw;
+  }
+  c.res.status = 201;
+  c.res.headers.set("ETag", out.etag);
+  c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+  if (type == "BlockBlob") c.res.headers.set("Content-MD5", md5);
+  c.res.headers.set("x-ms-request-server-encrypted", "true");
+}
+
+void delete_blob(Call& c) {
+  std::string ds = c.req.headers.get("x-ms-delete-snapshots");
+  if (!ds.empty() && ds != "include" && ds != "only") throw err::invalid_header_value("x-ms-delete-snapshots", ds);
+  if (!ds.empty() && !c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  Conditions cond = parse_conditions(c.req.headers);
+  c.be.store.write([&](MetadataWriter& w) {
+    BlobRecord b = require_blob(w, c.ctx);
+    check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    std::vector<std::string> doomed;
+    if (!c.ctx.snapshot.empty()) {
+      w.delete_blob(b.account, b.container, b.name, b.snapshot);
+      if (!b.file.empty()) doomed.push_back(b.file);
+      remove_files_after_commit(w, c.be, std::move(doomed));
+      return;
+    }
+    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    bool snapshots = w.has_snapshots(b.account, b.container, b.name);
+    if (snapshots && ds.empty()) throw err::snapshots_present();
+    if (snapshots) {
+      ListBlobsQuery q;
+      q.prefix = b.name;
+      q.start_after = b.name;
+      q.include_snapshots = true;
+      q.limit = 1000000;
+      for (const auto& s : w.list_blobs(b.account, b.container, q)) {
+        if (s.name != b.name || s.snapshot.empty()) continue;
+        w.delete_blob(s.account, s.container, s.name, s.snapshot);
+        if (!s.file.empty()) doomed.push_back(s.file);
+      }
+    }
+    if (ds != "only") {
+      w.delete_blob(b.account, b.container, b.name, "");
+      if (!b.file.empty()) doomed.push_back(b.file);
+      for (const auto& blk : w.list_blocks(b.account, b.container, b.name)) doomed.push_back(blk.file);
+      w.delete_blocks(b.account, b.container, b.name);
+    }
+    remove_files_after_commit(w, c.be, std::move(doomed));
+  });
+  c.res.status = 202;
+  c.res.headers.set("x-ms-delete-type-permanent", "true");
+}
+
+// Shared shape of the small read-modify-write blob operations.
+template <class Fn>
+BlobRecord modify_blob(Call& c, Fn&& fn) {
+  no_snapshot(c.ctx);
+  Conditions cond = parse_conditions(c.req.headers);
+  BlobRecord out;
+  c.be.store.write([&](MetadataWriter& w) {
+    BlobRecord b = require_blob(w, c.ctx);
+    check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    fn(b);
+    w.put_blob(b);
+    out = std::move(b);
+  });
+  return out;
+}
+
+void set_blob_properties(Call& c) {
+  BlobProperties props = read_content_properties(c.req.headers, false);
+  BlobRecord b = modify_blob(c, [&](BlobRecord& b) {
+    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    b.props = props;  // Azure clears the content headers that are not sent
+    b.etag = new_etag();
+    b.last_modified_us = c.ctx.now_us;
+  });
+  c.res.headers.set("ETag", b.etag);
+  c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
+}
+
+void get_blob_metadata(Call& c) {
+  BlobRecord b;
+  c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
+  check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
+  if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+  c.res.headers.set("ETag", b.etag);
+  c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
+  add_metadata_headers(b.metadata, c.res.headers);
+}
+
+void set_blob_metadata(Call& c) {
+  Metadata meta = read_metadata(c.req.headers);
+  BlobRecord b = modify_blob(c, [&](BlobRecord& b) {
+    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    b.metadata = meta;
+    b.etag = new_etag();
+    b.last_modified_us = c.ctx.now_us;
+  });
+  c.res.headers.set("ETag", b.etag);
+  c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
+  c.res.headers.set("x-ms-request-server-encrypted", "true");
+}
+
+void lease_blob(Call& c) {
+  BlobRecord b = modify_blob(c, [&](BlobRecord& b) { apply_lease_action(b.lease, c.req, c.ctx.now_us, c.res); });
+  c.res.headers.set("ETag", b.etag);
+  c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
+}
+
+void snapshot_blob(Call& c) {
+  no_snapshot(c.ctx);
+  Conditions cond = parse_conditions(c.req.headers);
+  Metadata meta = read_metadata(c.req.headers);
+  bool meta_sent = !meta.empty();
+  std::string snapshot;
+  BlobRecord base;
+  std::string linked;
+  try {
+    c.be.store.write([&](MetadataWriter& w) {
+      base = require_blob(w, c.ctx);
+      check_conditions(cond, true, base.etag, base.last_modified_us, false);
+      check_lease_access(effective_lease(base.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+      BlobRecord s = base;
+      s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);
+      if (w.get_blob(s.account, s.container, s.name, s.snapshot)) throw err::snapshot_operation_rate_exceeded();
+      s.lease = LeaseRecord{};
+      if (meta_sent) s.metadata = meta;
+      if (!base.file.empty()) {
+        // Block blob versions are immutable, so a hard link shares the bytes;
+        // append blobs only grow past the snapshot's length, so linking is safe too.
+        linked = c.be.files.link(base.file);
+        s.file = linked;
+        w.sync_dir_before_commit(c.be.files.dir());
+      }
+      w.put_blob(s);
+      snapshot = s.snapshot;
+    });
+  } catch (...) {
+    if (!linked.empty()) c.be.files.remove(linked);
+    throw;
+  }
+  c.res.status = 201;
+  c.res.headers.set("x-ms-snapshot", snapshot);
+  c.res.headers.set("ETag", base.etag);
+  c.res.headers.set("Last-Modified", http_date(base.last_modified_us));
+  c.res.headers.set("x-ms-request-server-encrypted", "false");
+}
+
+}  // namespace kiln::blob

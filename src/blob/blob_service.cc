@@ -1,0 +1,225 @@
+#include "blob/blob_service.h"
+
+#include <stdlib.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "blob/auth.h"
+#include "blob/blob_files.h"
+#include "blob/handlers.h"
+#include "blob/names.h"
+#include "blob/response_util.h"
+#include "blob/sqlite_metadata_store.h"
+#include "core/crypto.h"
+#include "core/file_util.h"
+#include "core/log.h"
+#include "core/time_format.h"
+
+namespace kiln::blob {
+namespace {
+
+int64_t env_seconds(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  try {
+    return std::stoll(v);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+void run(Call& c) {
+  switch (c.ctx.op) {
+    case Operation::kPreflight: return preflight(c);
+    case Operation::kGetServiceProperties: return get_service_properties(c);
+    case Operation::kSetServiceProperties: return set_service_properties(c);
+    case Operation::kGetServiceStats: return get_service_stats(c);
+    case Operation::kListContainers: return list_containers(c);
+    case Operation::kGetAccountInfo: return get_account_info(c);
+    case Operation::kCreateContainer: return create_container(c);
+    case Operation::kDeleteContainer: return delete_container(c);
+    case Operation::kGetContainerProperties:
+    case Operation::kGetContainerMetadata: return get_container_properties(c);
+    case Operation::kSetContainerMetadata: return set_container_metadata(c);
+    case Operation::kGetContainerAcl: return get_container_acl(c);
+    case Operation::kSetContainerAcl: return set_container_acl(c);
+    case Operation::kLeaseContainer: return lease_container(c);
+    case Operation::kListBlobs: return list_blobs(c);
+    case Operation::kGetBlob: return get_blob(c, c.req.method == "HEAD");
+    case Operation::kGetBlobProperties: return get_blob(c, true);
+    case Operation::kPutBlob: return put_blob(c);
+    case Operation::kCopyBlob: return copy_blob(c);
+    case Operation::kDeleteBlob: return delete_blob(c);
+    case Operation::kSetBlobProperties: return set_blob_properties(c);
+    case Operation::kGetBlobMetadata: return get_blob_metadata(c);
+    case Operation::kSetBlobMetadata: return set_blob_metadata(c);
+    case Operation::kLeaseBlob: return lease_blob(c);
+    case Operation::kSnapshotBlob: return snapshot_blob(c);
+    case Operation::kPutBlock: return put_block(c);
+    case Operation::kPutBlockList: return put_block_list(c);
+    case Operation::kGetBlockList: return get_block_list(c);
+    case Operation::kAppendBlock: return append_block(c);
+    case Operation::kAbortCopyBlob: return abort_copy_blob(c);
+    case Operation::kUnsupportedService:
+    case Operation::kUnsupportedContainer:
+    case Operation::kUnsupportedBlob:
+      throw err::feature_not_supported("This operation (comp=" + c.req.query_param("comp").value_or("") + ")");
+    case Operation::kUnknown:
+      break;
+  }
+  throw err::internal_error();
+}
+
+}  // namespace
+
+struct BlobService::Impl {
+  BlobServiceOptions options;
+  std::string root;  // data_dir or the temp dir
+  std::unique_ptr<SqliteMetadataStore> store;
+  std::unique_ptr<BlobFiles> files;
+  std::unique_ptr<Backend> backend;
+  int64_t block_expiry_us;
+  std::thread sweeper;
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool stopping = false;
+
+  void sweep_expired_blocks();
+  void sweep_loop(int64_t interval_s);
+};
+
+// Uncommitted blocks older than Azure's one week (KILN_BLOB_BLOCK_EXPIRY_SECONDS
+// overrides it for tests) are dropped with their files.
+void BlobService::Impl::sweep_expired_blocks() {
+  int64_t before = timefmt::to_micros(timefmt::now()) - block_expiry_us;
+  while (true) {
+    std::vector<ExpiredBlock> expired;
+    store->write([&](MetadataWriter& w) {
+      expired = w.expired_blocks(before, 1000);
+      std::vector<std::string> doomed;
+      for (const auto& b : expired) {
+        w.delete_block(b);
+        doomed.push_back(b.file);
+      }
+      remove_files_after_commit(w, *backend, std::move(doomed));
+    });
+    if (expired.size() < 1000) break;
+  }
+}
+
+void BlobService::Impl::sweep_loop(int64_t interval_s) {
+  std::unique_lock<std::mutex> lk(sweep_mu);
+  while (!stopping) {
+    sweep_cv.wait_for(lk, std::chrono::seconds(interval_s));
+    if (stopping) break;
+    lk.unlock();
+    try {
+      sweep_expired_blocks();
+    } catch (const std::exception& e) {
+      LOG_WARN("blob: block expiry sweep failed: " << e.what());
+    }
+    lk.lock();
+  }
+}
+
+BlobService::BlobService(BlobServiceOptions options) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.options = std::move(options);
+  if (m.options.in_memory) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/kiln-blob-XXXXXX";
+    if (!::mkdtemp(templ.data())) throw std::runtime_error("cannot create a temporary directory");
+    m.root = templ;
+  } else {
+    m.root = m.options.data_dir;
+    fs::make_dirs(m.root);
+  }
+  bool durable = !m.options.in_memory;
+  m.store = std::make_unique<SqliteMetadataStore>(m.root + "/metadata.db", durable);
+  m.files = std::make_unique<BlobFiles>(m.root + "/data", durable);
+  m.backend = std::make_unique<Backend>(Backend{*m.store, *m.files, *m.options.accounts});
+  m.block_expiry_us = env_seconds("KILN_BLOB_BLOCK_EXPIRY_SECONDS", 7 * 24 * 3600) * 1000000;
+  // Files written but never committed (a crash mid-upload) are not referenced: remove them.
+  auto referenced = m.store->all_files();
+  size_t removed = m.files->sweep(std::set<std::string>(referenced.begin(), referenced.end()));
+  if (removed) LOG_INFO("blob: removed " << removed << " uncommitted data files");
+  m.sweep_expired_blocks();
+  int64_t interval = env_seconds("KILN_BLOB_SWEEP_INTERVAL_SECONDS", 3600);
+  m.sweeper = std::thread([this, interval] { impl_->sweep_loop(std::max<int64_t>(1, interval)); });
+}
+
+BlobService::~BlobService() {
+  {
+    std::lock_guard<std::mutex> lk(impl_->sweep_mu);
+    impl_->stopping = true;
+  }
+  impl_->sweep_cv.notify_all();
+  if (impl_->sweeper.joinable()) impl_->sweeper.join();
+  std::string root = impl_->root;
+  bool remove = impl_->options.in_memory;
+  impl_.reset();
+  if (remove) fs::remove_all(root);
+}
+
+void BlobService::handle(http::Request& req, http::Response& res) {
+  RequestContext ctx;
+  ctx.request_id = crypto::uuid4();
+  ctx.now_us = timefmt::to_micros(timefmt::now());
+  Call call{req, ctx, res, *impl_->backend};
+  try {
+    if (!parse_location(req, ctx)) throw err::invalid_uri();
+    ctx.acct = impl_->options.accounts->find(ctx.account);
+    if (!ctx.acct) throw err::account_not_found();
+    ctx.op = dispatch(req, !ctx.container.empty(), !ctx.blob.empty());
+    if (ctx.op == Operation::kUnknown) {
+      static const std::set<std::string> verbs = {"GET", "HEAD", "PUT", "DELETE", "POST", "OPTIONS"};
+      if (!verbs.count(req.method)) throw err::unsupported_http_verb();
+      if (auto comp = req.query_param("comp")) throw err::invalid_query_parameter_value("comp", *comp);
+      if (!ctx.container.empty() && ctx.blob.empty()) {
+        throw err::invalid_query_parameter_value("restype", req.query_param("restype").value_or(""));
+      }
+      throw err::unsupported_http_verb();
+    }
+    const OperationInfo& op = info(ctx.op);
+    if (ctx.op != Operation::kPreflight) {
+      if (op.resource != ResourceType::kService && ctx.op != Operation::kGetAccountInfo) check_container_name(ctx.container);
+      if (op.resource == ResourceType::kObject) check_blob_name(ctx.blob);
+    }
+    authorize(req, ctx, [&]() -> std::optional<ContainerRecord> {
+      std::optional<ContainerRecord> c;
+      if (ctx.container.empty()) return c;
+      impl_->store->read([&](MetadataReader& r) { c = r.get_container(ctx.account, ctx.container); });
+      return c;
+    });
+    if (ctx.secondary && op.write) throw err::write_operation_not_supported_on_secondary();
+    run(call);
+    if (ctx.op != Operation::kPreflight && req.headers.has("origin")) add_cors_headers(call);
+  } catch (const AzureError& e) {
+    http::Response fresh;
+    // Keep a 416's Content-Range; everything else starts clean.
+    if (e.status == 416 && res.headers.has("Content-Range")) fresh.headers.set("Content-Range", res.headers.get("Content-Range"));
+    res = std::move(fresh);
+    write_error(e, ctx.request_id, res);
+    if (e.status == 304) res.body.clear();
+  } catch (const std::exception& e) {
+    LOG_ERROR("blob: " << req.method << " " << req.target << " failed: " << e.what());
+    res = http::Response{};
+    write_error(err::internal_error(), ctx.request_id, res);
+  }
+  add_common_headers(req, ctx, res);
+}
+
+void BlobService::on_bad_request(int status, const http::Request& req, http::Response& res) {
+  RequestContext ctx;
+  ctx.request_id = crypto::uuid4();
+  AzureError e = status == 413 ? err::request_body_too_large()
+                 : status == 431 ? AzureError(431, "RequestHeaderFieldsTooLarge", "The request headers are too large.")
+                                 : err::invalid_uri();
+  write_error(e, ctx.request_id, res);
+  add_common_headers(req, ctx, res);
+}
+
+}  // namespace kiln::blob

@@ -1,0 +1,306 @@
+// Block blobs built from blocks (Put Block, Put Block List, Get Block List)
+// and Append Block for append blobs.
+#include <array>
+#include <map>
+#include <mutex>
+
+#include "blob/conditions.h"
+#include "blob/handlers.h"
+#include "blob/lease.h"
+#include "blob/response_util.h"
+#include "blob/xml_parse.h"
+#include "blob/xml_util.h"
+#include "core/crypto.h"
+
+namespace kiln::blob {
+namespace {
+
+// Decoded length of a valid block id; InvalidQueryParameterValue otherwise.
+size_t check_block_id(const std::string& id) {
+  auto raw = crypto::base64_decode(id);
+  if (!raw || raw->empty() || raw->size() > 64) throw err::invalid_query_parameter_value("blockid", id);
+  return raw->size();
+}
+
+size_t decoded_size(const std::string& id) {
+  auto raw = crypto::base64_decode(id);
+  return raw ? raw->size() : 0;
+}
+
+}  // namespace
+
+void put_block(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  auto id = c.req.query_param("blockid");
+  if (!id) throw err::missing_required_query_parameter("blockid");
+  size_t id_len = check_block_id(*id);
+  if (c.req.body.empty()) throw err::invalid_header_value("Content-Length", "0");
+  std::string md5 = verify_body(c.req, c.res);
+  std::string file = c.be.files.create(c.req.body);
+  try {
+    c.be.store.write([&](MetadataWriter& w) {
+      require_container(w, c.ctx);
+      auto blob = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+      if (blob) {
+        if (blob->blob_type != "BlockBlob") throw err::invalid_blob_type();
+        check_lease_access(effective_lease(blob->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+      }
+      auto staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+      std::vector<std::string> doomed;
+      for (const auto& b : staged) {
+        if (decoded_size(b.id) != id_len) throw err::invalid_blob_or_block();
+        if (b.id == *id) doomed.push_back(b.file);
+      }
+      if (staged.size() >= kMaxUncommittedBlocks && doomed.empty()) throw err::block_count_exceeds_limit();
+      w.put_block(c.ctx.account, c.ctx.container, c.ctx.blob,
+                  BlockRecord{*id, int64_t(c.req.body.size()), file, c.ctx.now_us});
+      w.sync_dir_before_commit(c.be.files.dir());
+      remove_files_after_commit(w, c.be, std::move(doomed));
+    });
+  } catch (...) {
+    c.be.files.remove(file);
+    throw;
+  }
+  c.res.status = 201;
+  c.res.headers.set("Content-MD5", md5);
+  c.res.headers.set("x-ms-request-server-encrypted", "true");
+}
+
+void put_block_list(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  verify_body(c.req, c.res);
+  auto entries = parse_block_list(c.req.body);
+  if (entries.size() > kMaxCommittedBlocks) throw err::block_list_too_long();
+  for (const auto& e : entries)
+    if (!crypto::base64_decode(e.id)) throw err::invalid_block_list();
+  Conditions cond = parse_conditions(c.req.headers);
+  BlobProperties props;
+  props.content_type = c.req.headers.get("x-ms-blob-content-type");
+  props.content_encoding = c.req.headers.get("x-ms-blob-content-encoding");
+  props.content_language = c.req.headers.get("x-ms-blob-content-language");
+  props.cache_control = c.req.headers.get("x-ms-blob-cache-control");
+  props.content_disposition = c.req.headers.get("x-ms-blob-content-disposition");
+  props.content_md5 = c.req.headers.get("x-ms-blob-content-md5");
+  Metadata meta = read_metadata(c.req.headers);
+
+  // Plan outside the write transaction (copying bytes there would stall every
+  // other writer), then commit only if nothing we planned from changed.
+  for (int attempt = 0;; ++attempt) {
+    std::optional<BlobRecord> old;
+    std::map<std::string, BlockRecord> staged;
+    c.be.store.read([&](MetadataReader& r) {
+      require_container(r, c.ctx);
+      old = r.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "", true);
+      for (auto& b : r.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob)) staged[b.id] = b;
+    });
+    if (old && old->blob_type != "BlockBlob") throw err::invalid_blob_type();
+    std::map<std::string, std::pair<uint64_t, uint64_t>> committed;  // id -> offset, size in old file
+    if (old) {
+      uint64_t off = 0;
+      for (const auto& b : old->committed_blocks) {
+        committed.emplace(b.id, std::make_pair(off, uint64_t(b.size)));
+        off += uint64_t(b.size);
+      }
+    }
+    std::vector<BlobFiles::Piece> pieces;
+    std::vector<BlockRef> blocks;
+    uint64_t total = 0;
+    for (const auto& e : entries) {
+      bool use_staged = e.kind != BlockListKind::kCommitted && staged.count(e.id);
+      bool use_committed = !use_staged && e.kind != BlockListKind::kUncommitted && committed.count(e.id);
+      if (use_staged) {
+        const auto& b = staged[e.id];
+        pieces.push_back({b.file, 0, uint64_t(b.size)});
+        blocks.push_back({e.id, b.size});
+        total += uint64_t(b.size);
+      } else if (use_committed) {
+        auto [off, size] = committed[e.id];
+        pieces.push_back({old->file, off, size});
+        blocks.push_back({e.id, int64_t(size)});
+        total += size;
+      } else {
+        throw err::invalid_block_list();
+      }
+    }
+    // Conditions and lease are checked again at commit; failing early avoids the copy.
+    check_conditions(cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+    std::string file = total > 0 ? c.be.files.concat(pieces) : "";
+    bool changed = false;
+    BlobRecord out;
+    try {
+      c.be.store.write([&](MetadataWriter& w) {
+        require_container(w, c.ctx);
+        auto now_old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+        auto now_staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+        bool same = bool(now_old) == bool(old) && (!old || now_old->etag == old->etag);
+        std::map<std::string, std::string> now_files;
+        for (const auto& b : now_staged) now_files[b.id] = b.file;
+        for (const auto& p : pieces)
+          if (!old || p.name != old->file) {
+            bool found = false;
+            for (const auto& [id, f] : now_files) found = found || f == p.name;
+            same = same && found;
+          }
+        if (!same) {
+          changed = true;
+          return;
+        }
+        check_conditions(cond, bool(now_old), now_old ? now_old->etag : "", now_old ? now_old->last_modified_us : 0, false);
+        BlobRecord b;
+        if (now_old) {
+          check_lease_access(effective_lease(now_old->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+          b.lease = now_old->lease;
+          b.created_us = now_old->created_us;
+        } else {
+          check_lease_access(LeaseRecord{}, c.req.headers, LeaseTarget::kBlob, true);
+          b.created_us = c.ctx.now_us;
+        }
+        b.account = c.ctx.account;
+        b.container = c.ctx.container;
+        b.name = c.ctx.blob;
+        b.blob_type = "BlockBlob";
+        b.size = int64_t(total);
+        b.file = file;
+        b.etag = new_etag();
+        b.last_modified_us = c.ctx.now_us;
+        b.props = props;
+        b.metadata = meta;
+        b.committed_blocks = blocks;
+        w.put_blob(b);
+        std::vector<std::string> doomed;
+        if (now_old && !now_old->file.empty()) doomed.push_back(now_old->file);
+        for (const auto& blk : now_staged) doomed.push_back(blk.file);
+        w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+        remove_files_after_commit(w, c.be, std::move(doomed));
+        if (!file.empty()) w.sync_dir_before_commit(c.be.files.dir());
+        out = std::move(b);
+      });
+    } catch (...) {
+      c.be.files.remove(file);
+      throw;
+    }
+    if (changed) {
+      c.be.files.remove(file);
+      if (attempt >= 5) throw err::invalid_block_list();
+      continue;
+    }
+    c.res.status = 201;
+    c.res.headers.set("ETag", out.etag);
+    c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+    c.res.headers.set("x-ms-request-server-encrypted", "true");
+    return;
+  }
+}
+
+void get_block_list(Call& c) {
+  std::string type = c.req.query_param("blocklisttype").value_or("committed");
+  for (char& ch : type) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (type != "committed" && type != "uncommitted" && type != "all")
+    throw err::invalid_query_parameter_value("blocklisttype", type);
+  std::optional<BlobRecord> blob;
+  std::vector<BlockRecord> staged;
+  c.be.store.read([&](MetadataReader& r) {
+    require_container(r, c.ctx);
+    blob = r.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, c.ctx.snapshot, true);
+    if (c.ctx.snapshot.empty()) staged = r.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+  });
+  if (!blob && staged.empty()) throw err::blob_not_found();
+  if (blob && blob->blob_type != "BlockBlob") throw err::invalid_blob_type();
+  if (blob) {
+    check_conditions(parse_conditions(c.req.headers), true, blob->etag, blob->last_modified_us, true);
+    if (blob->snapshot.empty())
+      check_lease_access(effective_lease(blob->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+  }
+  XmlWriter x;
+  x.open("BlockList");
+  if (type != "uncommitted") {
+    x.open("CommittedBlocks");
+    if (blob)
+      for (const auto& b : blob->committed_blocks)
+        x.open("Block").elem("Name", b.id).elem("Size", std::to_string(b.size)).close("Block");
+    x.close("CommittedBlocks");
+  }
+  if (type != "committed") {
+    x.open("UncommittedBlocks");
+    for (const auto& b : staged) x.open("Block").elem("Name", b.id).elem("Size", std::to_string(b.size)).close("Block");
+    x.close("UncommittedBlocks");
+  }
+  x.close("BlockList");
+  c.res.body = x.take();
+  c.res.headers.set("Content-Type", "application/xml");
+  if (blob) {
+    c.res.headers.set("ETag", blob->etag);
+    c.res.headers.set("Last-Modified", http_date(blob->last_modified_us));
+    c.res.headers.set("x-ms-blob-content-length", std::to_string(blob->size));
+  }
+}
+
+void append_block(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  if (c.req.body.empty()) throw err::invalid_header_value("Content-Length", "0");
+  if (c.req.body.size() > (4u << 20)) throw err::request_body_too_large();
+  std::string md5 = verify_body(c.req, c.res);
+  auto max_size = int_header(c.req.headers, "x-ms-blob-condition-maxsize");
+  auto append_pos = int_header(c.req.headers, "x-ms-blob-condition-appendpos");
+  Conditions cond = parse_conditions(c.req.headers);
+  // Appends to one blob are serialized; different blobs proceed in parallel.
+  static std::array<std::mutex, 64> stripes;
+  std::string key = c.ctx.account + "/" + c.ctx.container + "/" + c.ctx.blob;
+  std::lock_guard<std::mutex> lock(stripes[std::hash<std::string>{}(key) % stripes.size()]);
+  for (int attempt = 0;; ++attempt) {
+    BlobRecord b;
+    c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
+    if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
+    check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    if (max_size && uint64_t(b.size) + c.req.body.size() > uint64_t(*max_size)) throw err::max_blob_size_condition_not_met();
+    if (append_pos && *append_pos != b.size) throw err::append_position_condition_not_met();
+    if (b.append_count >= int64_t(kMaxCommittedBlocks)) throw err::block_count_exceeds_limit();
+    // Bytes go past the committed length, where no reader looks, before the commit.
+    std::string new_file;
+    if (b.file.empty()) {
+      new_file = c.be.files.create(c.req.body);
+    } else {
+      c.be.files.write_at(b.file, uint64_t(b.size), c.req.body);
+    }
+    bool changed = false;
+    BlobRecord out;
+    try {
+      c.be.store.write([&](MetadataWriter& w) {
+        BlobRecord now = require_blob(w, c.ctx);
+        if (now.etag != b.etag) {
+          changed = true;
+          return;
+        }
+        now.size += int64_t(c.req.body.size());
+        now.append_count += 1;
+        if (!new_file.empty()) {
+          now.file = new_file;
+          w.sync_dir_before_commit(c.be.files.dir());
+        }
+        now.etag = new_etag();
+        now.last_modified_us = c.ctx.now_us;
+        w.put_blob(now);
+        out = std::move(now);
+      });
+    } catch (...) {
+      c.be.files.remove(new_file);
+      throw;
+    }
+    if (changed) {
+      c.be.files.remove(new_file);
+      if (attempt >= 5) throw err::condition_not_met();
+      continue;
+    }
+    c.res.status = 201;
+    c.res.headers.set("ETag", out.etag);
+    c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+    c.res.headers.set("Content-MD5", md5);
+    c.res.headers.set("x-ms-blob-append-offset", std::to_string(b.size));
+    c.res.headers.set("x-ms-blob-committed-block-count", std::to_string(out.append_count));
+    c.res.headers.set("x-ms-request-server-encrypted", "true");
+    return;
+  }
+}
+
+}  // namespace kiln::blob

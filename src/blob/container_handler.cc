@@ -1,0 +1,138 @@
+// Container operations: create, delete, properties, metadata, ACL, lease.
+#include "blob/conditions.h"
+#include "blob/handlers.h"
+#include "blob/lease.h"
+#include "blob/names.h"
+#include "blob/response_util.h"
+#include "blob/xml_parse.h"
+#include "blob/xml_util.h"
+
+namespace kiln::blob {
+namespace {
+
+std::string read_public_access(const http::Headers& h) {
+  std::string v = h.get("x-ms-blob-public-access");
+  if (!v.empty() && v != "blob" && v != "container") throw err::invalid_header_value("x-ms-blob-public-access", v);
+  return v;
+}
+
+// Containers honour only the date conditions (If-Match on containers is refused by Azure).
+void check_container_conditions(const http::Headers& h, const ContainerRecord& c, bool allow_etag) {
+  Conditions cond = parse_conditions(h);
+  if (!allow_etag && (cond.if_match || cond.if_none_match)) {
+    throw err::unsupported_header(cond.if_match ? "If-Match" : "If-None-Match");
+  }
+  check_conditions(cond, true, c.etag, c.last_modified_us, false);
+}
+
+}  // namespace
+
+void create_container(Call& c) {
+  Metadata meta = read_metadata(c.req.headers);
+  std::string access = read_public_access(c.req.headers);
+  ContainerRecord rec;
+  rec.account = c.ctx.account;
+  rec.name = c.ctx.container;
+  rec.metadata = meta;
+  rec.public_access = access;
+  rec.etag = new_etag();
+  rec.created_us = rec.last_modified_us = c.ctx.now_us;
+  c.be.store.write([&](MetadataWriter& w) {
+    if (w.get_container(rec.account, rec.name)) throw err::container_already_exists();
+    w.put_container(rec);
+  });
+  c.res.status = 201;
+  c.res.headers.set("ETag", rec.etag);
+  c.res.headers.set("Last-Modified", http_date(rec.last_modified_us));
+}
+
+void delete_container(Call& c) {
+  std::vector<std::string> files;
+  c.be.store.write([&](MetadataWriter& w) {
+    ContainerRecord rec = require_container(w, c.ctx);
+    check_container_conditions(c.req.headers, rec, false);
+    check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, true);
+    remove_files_after_commit(w, c.be, w.delete_container(rec.account, rec.name));
+  });
+  c.res.status = 202;
+}
+
+void get_container_properties(Call& c) {
+  ContainerRecord rec;
+  c.be.store.read([&](MetadataReader& r) { rec = require_container(r, c.ctx); });
+  check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, false);
+  add_container_headers(rec, c.ctx.now_us, c.res);
+}
+
+void set_container_metadata(Call& c) {
+  Metadata meta = read_metadata(c.req.headers);
+  Conditions cond = parse_conditions(c.req.headers);
+  if (cond.if_match || cond.if_none_match || cond.if_unmodified_since_us) {
+    throw err::unsupported_header(cond.if_match ? "If-Match" : cond.if_none_match ? "If-None-Match" : "If-Unmodified-Since");
+  }
+  ContainerRecord rec;
+  c.be.store.write([&](MetadataWriter& w) {
+    rec = require_container(w, c.ctx);
+    check_conditions(cond, true, rec.etag, rec.last_modified_us, false);
+    check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, false);
+    rec.metadata = meta;
+    rec.etag = new_etag();
+    rec.last_modified_us = c.ctx.now_us;
+    w.put_container(rec);
+  });
+  c.res.headers.set("ETag", rec.etag);
+  c.res.headers.set("Last-Modified", http_date(rec.last_modified_us));
+}
+
+void get_container_acl(Call& c) {
+  ContainerRecord rec;
+  c.be.store.read([&](MetadataReader& r) { rec = require_container(r, c.ctx); });
+  check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, false);
+  XmlWriter x;
+  x.open("SignedIdentifiers");
+  for (const auto& p : rec.policies) {
+    x.open("SignedIdentifier").elem("Id", p.id).open("AccessPolicy");
+    if (!p.start.empty()) x.elem("Start", p.start);
+    if (!p.expiry.empty()) x.elem("Expiry", p.expiry);
+    if (!p.permission.empty()) x.elem("Permission", p.permission);
+    x.close("AccessPolicy").close("SignedIdentifier");
+  }
+  x.close("SignedIdentifiers");
+  c.res.body = x.take();
+  c.res.headers.set("Content-Type", "application/xml");
+  c.res.headers.set("ETag", rec.etag);
+  c.res.headers.set("Last-Modified", http_date(rec.last_modified_us));
+  if (!rec.public_access.empty()) c.res.headers.set("x-ms-blob-public-access", rec.public_access);
+}
+
+void set_container_acl(Call& c) {
+  std::string access = read_public_access(c.req.headers);
+  auto policies = parse_signed_identifiers(c.req.body);
+  ContainerRecord rec;
+  c.be.store.write([&](MetadataWriter& w) {
+    rec = require_container(w, c.ctx);
+    check_container_conditions(c.req.headers, rec, false);
+    check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, false);
+    rec.public_access = access;
+    rec.policies = policies;
+    rec.etag = new_etag();
+    rec.last_modified_us = c.ctx.now_us;
+    w.put_container(rec);
+  });
+  c.res.headers.set("ETag", rec.etag);
+  c.res.headers.set("Last-Modified", http_date(rec.last_modified_us));
+}
+
+void lease_container(Call& c) {
+  ContainerRecord rec;
+  c.be.store.write([&](MetadataWriter& w) {
+    rec = require_container(w, c.ctx);
+    check_container_conditions(c.req.headers, rec, false);
+    apply_lease_action(rec.lease, c.req, c.ctx.now_us, c.res);
+    w.put_container(rec);
+  });
+  c.res.headers.set("ETag", rec.etag);
+  c.res.headers.set("Last-Modified", http_date(rec.last_modified_us));
+}
+
+}  // namespace kiln::blob

@@ -1,0 +1,141 @@
+// Copy Blob within this service (including from a SAS URL of this service),
+// done synchronously: the response already reports x-ms-copy-status: success.
+#include "blob/auth.h"
+#include "blob/conditions.h"
+#include "blob/handlers.h"
+#include "blob/lease.h"
+#include "blob/response_util.h"
+#include "core/crypto.h"
+#include "core/url.h"
+
+namespace kiln::blob {
+namespace {
+
+struct Source {
+  std::string account, container, blob, snapshot;
+  std::vector<std::pair<std::string, std::string>> query;
+};
+
+std::string lower(std::string s) {
+  for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// Parses the copy source URL; only URLs addressing this service are accepted.
+Source parse_source(const Call& c, const std::string& source_url) {
+  auto u = url::parse(source_url);
+  if (!u) throw err::invalid_header_value("x-ms-copy-source", source_url);
+  auto path = url::decode(u->path);
+  auto query = url::parse_query(u->query);
+  if (!path || !query) throw err::invalid_header_value("x-ms-copy-source", source_url);
+  http::Request fake;
+  fake.path = *path;
+  fake.query = *query;
+  std::string host = lower(u->host);
+  fake.headers.set("host", host);
+  RequestContext sctx;
+  if (!parse_location(fake, sctx) || sctx.container.empty() || sctx.blob.empty())
+    throw err::invalid_header_value("x-ms-copy-source", source_url);
+  std::string own_host = lower(c.req.headers.get("host"));
+  size_t colon = own_host.rfind(':');
+  if (colon != std::string::npos) own_host = own_host.substr(0, colon);
+  bool local = host == own_host || host == "127.0.0.1" || host == "localhost" || host == "::1" ||
+               host.find(".blob.localhost") != std::string::npos || host.find(".blob.core.localhost") != std::string::npos;
+  if (!local || !c.be.accounts.find(sctx.account)) {
+    throw err::cannot_verify_copy_source(404, "Kiln copies only from blobs of this service: " + source_url);
+  }
+  return {sctx.account, sctx.container, sctx.blob, sctx.snapshot, *query};
+}
+
+}  // namespace
+
+void copy_blob(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  std::string source_url = c.req.headers.get("x-ms-copy-source");
+  Source src = parse_source(c, source_url);
+  const Account* src_account = c.be.accounts.find(src.account);
+  // Shared Key of the same account reads the source; otherwise a SAS or public access must.
+  bool same_account_key = c.req.headers.has("authorization") && src.account == c.ctx.account;
+  if (!same_account_key) {
+    authorize_sas_read(src.query, *src_account, src.container, src.blob, src.snapshot, c.req.remote_address,
+                       c.req.secure, c.ctx.now_us, [&] {
+                         std::optional<ContainerRecord> rec;
+                         c.be.store.read([&](MetadataReader& r) { rec = r.get_container(src.account, src.container); });
+                         return rec;
+                       });
+  }
+  Conditions src_cond = parse_conditions(c.req.headers, "x-ms-source-");
+  Conditions dst_cond = parse_conditions(c.req.headers);
+  Metadata meta = read_metadata(c.req.headers);
+  bool meta_sent = false;
+  for (const auto& [k, v] : c.req.headers.all())
+    if (lower(k).rfind("x-ms-meta-", 0) == 0) meta_sent = true;
+
+  BlobRecord source;
+  c.be.store.read([&](MetadataReader& r) {
+    if (!r.get_container(src.account, src.container)) throw err::container_not_found();
+    auto b = r.get_blob(src.account, src.container, src.blob, src.snapshot, true);
+    if (!b) throw err::blob_not_found();
+    source = std::move(*b);
+  });
+  if (evaluate(src_cond, true, source.etag, source.last_modified_us, false) != ConditionResult::kPass)
+    throw err::source_condition_not_met();
+  std::string file;
+  if (!source.file.empty()) {
+    file = source.blob_type == "BlockBlob" ? c.be.files.link(source.file) : c.be.files.copy(source.file, uint64_t(source.size));
+  }
+  BlobRecord out;
+  try {
+    c.be.store.write([&](MetadataWriter& w) {
+      require_container(w, c.ctx);
+      auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+      if (dst_cond.if_none_match && *dst_cond.if_none_match == "*" && old) throw err::blob_already_exists();
+      check_conditions(dst_cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+      BlobRecord b = source;
+      b.account = c.ctx.account;
+      b.container = c.ctx.container;
+      b.name = c.ctx.blob;
+      b.snapshot.clear();
+      b.file = file;
+      b.lease = LeaseRecord{};
+      if (old) {
+        check_lease_access(effective_lease(old->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+        b.lease = old->lease;
+        b.created_us = old->created_us;
+      } else {
+        check_lease_access(LeaseRecord{}, c.req.headers, LeaseTarget::kBlob, true);
+        b.created_us = c.ctx.now_us;
+      }
+      if (meta_sent) b.metadata = meta;
+      b.etag = new_etag();
+      b.last_modified_us = c.ctx.now_us;
+      b.copy_id = crypto::uuid4();
+      b.copy_source = source_url;
+      b.copy_status = "success";
+      b.copy_progress = std::to_string(source.size) + "/" + std::to_string(source.size);
+      b.copy_completion_us = c.ctx.now_us;
+      w.put_blob(b);
+      std::vector<std::string> doomed;
+      if (old && !old->file.empty()) doomed.push_back(old->file);
+      remove_files_after_commit(w, c.be, std::move(doomed));
+      if (!file.empty()) w.sync_dir_before_commit(c.be.files.dir());
+      out = std::move(b);
+    });
+  } catch (...) {
+    c.be.files.remove(file);
+    throw;
+  }
+  c.res.status = 202;
+  c.res.headers.set("ETag", out.etag);
+  c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+  c.res.headers.set("x-ms-copy-id", out.copy_id);
+  c.res.headers.set("x-ms-copy-status", "success");
+}
+
+void abort_copy_blob(Call& c) {
+  BlobRecord b;
+  c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
+  throw AzureError(409, "NoPendingCopyOperation", "There is currently no pending copy operation.");
+}
+
+}  // namespace kiln::blob

@@ -1,0 +1,71 @@
+#include "blob/handler_common.h"
+
+#include <unistd.h>
+
+#include "core/crypto.h"
+#include "core/file_util.h"
+
+namespace kiln::blob {
+
+ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx) {
+  auto c = r.get_container(ctx.account, ctx.container);
+  if (!c) throw err::container_not_found();
+  return std::move(*c);
+}
+
+BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_blocks) {
+  if (!r.get_container(ctx.account, ctx.container)) throw err::container_not_found();
+  auto b = r.get_blob(ctx.account, ctx.container, ctx.blob, ctx.snapshot, with_blocks);
+  if (!b) throw err::blob_not_found();
+  return std::move(*b);
+}
+
+std::string verify_body(const http::Request& req, http::Response& res) {
+  std::string md5 = crypto::base64_encode(crypto::md5(req.body));
+  if (const auto* sent = req.headers.find("content-md5")) {
+    auto raw = crypto::base64_decode(*sent);
+    if (!raw || raw->size() != 16) throw err::invalid_md5();
+    if (*sent != md5) throw err::md5_mismatch(*sent, md5);
+  }
+  if (const auto* sent = req.headers.find("x-ms-content-crc64")) {
+    auto raw = crypto::base64_decode(*sent);
+    if (!raw || raw->size() != 8) throw err::invalid_header_value("x-ms-content-crc64", *sent);
+    std::string mine = crypto::base64_encode(crypto::crc64_bytes(crypto::crc64(req.body)));
+    if (mine != *sent) throw err::crc64_mismatch(*sent, mine);
+    res.headers.set("x-ms-content-crc64", mine);
+  }
+  return md5;
+}
+
+std::optional<int64_t> int_header(const http::Headers& h, const std::string& name) {
+  const std::string* v = h.find(name);
+  if (!v) return std::nullopt;
+  if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos)
+    throw err::invalid_header_value(name, *v);
+  return std::stoll(*v);
+}
+
+std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t offset, uint64_t length) {
+  if (b.file.empty()) return b.inline_data.substr(size_t(offset), size_t(length));
+  int fd = be.files.open(b.file);
+  if (fd < 0) throw err::internal_error();
+  std::string out(size_t(length), '\0');
+  try {
+    fs::pread_all(fd, out.data(), size_t(length), offset);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  return out;
+}
+
+void remove_files_after_commit(MetadataWriter& w, const Backend& be, std::vector<std::string> files) {
+  if (files.empty()) return;
+  BlobFiles* f = &be.files;
+  w.after_commit([f, files = std::move(files)] {
+    for (const auto& name : files) f->remove(name);
+  });
+}
+
+}  // namespace kiln::blob

@@ -1,0 +1,57 @@
+// What every resource handler gets (the Call) and the lookups and body checks
+// they share. Handlers throw AzureError for expected failures.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "blob/blob_files.h"
+#include "blob/errors.h"
+#include "blob/metadata_store.h"
+#include "blob/records.h"
+#include "blob/request_context.h"
+#include "core/http_types.h"
+
+namespace kiln::blob {
+
+// Blobs up to this size are kept inside the metadata store (no file, no extra fsync).
+inline constexpr size_t kInlineLimit = 64 * 1024;
+// Azure's limits.
+inline constexpr uint64_t kMaxBlockBytes = 4000ull << 20;
+inline constexpr uint64_t kMaxAppendBlockBytes = 100ull << 20;
+inline constexpr size_t kMaxCommittedBlocks = 50000;
+inline constexpr size_t kMaxUncommittedBlocks = 100000;
+
+struct Backend {
+  MetadataStore& store;
+  BlobFiles& files;
+  const AccountRegistry& accounts;
+};
+
+struct Call {
+  http::Request& req;
+  RequestContext& ctx;
+  http::Response& res;
+  Backend& be;
+};
+
+// The addressed container, or ContainerNotFound.
+ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx);
+// The addressed blob (or its ?snapshot=), or BlobNotFound; checks the container first.
+BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_blocks = false);
+
+// Verifies Content-MD5 and x-ms-content-crc64 of the body when sent; returns the
+// body's MD5 (base64). Sets x-ms-content-crc64 on the response when it was sent.
+std::string verify_body(const http::Request& req, http::Response& res);
+
+// Parses a non-negative integer header; InvalidHeaderValue otherwise.
+std::optional<int64_t> int_header(const http::Headers& h, const std::string& name);
+
+// Reads the blob's bytes [offset, offset+length) from inline data or its file.
+std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t offset, uint64_t length);
+
+// Staged files are unlinked only after the metadata that dropped them commits.
+void remove_files_after_commit(MetadataWriter& w, const Backend& be, std::vector<std::string> files);
+
+}  // namespace kiln::blob

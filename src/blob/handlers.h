@@ -1,0 +1,52 @@
+// Resource handlers: one function per operation, grouped by resource the way
+// the REST API groups them. Each reads/writes through Call::be and fills Call::res.
+#pragma once
+
+#include "blob/handler_common.h"
+
+namespace kiln::blob {
+
+// service_handler.cc
+void get_service_properties(Call& c);
+void set_service_properties(Call& c);
+void get_service_stats(Call& c);
+void list_containers(Call& c);
+void get_account_info(Call& c);
+
+// cors.cc
+void preflight(Call& c);
+void add_cors_headers(Call& c);  // on actual requests carrying Origin
+
+// container_handler.cc
+void create_container(Call& c);
+void delete_container(Call& c);
+void get_container_properties(Call& c);
+void set_container_metadata(Call& c);
+void get_container_acl(Call& c);
+void set_container_acl(Call& c);
+void lease_container(Call& c);
+
+// list_blobs_handler.cc
+void list_blobs(Call& c);
+
+// blob_handler.cc
+void get_blob(Call& c, bool head);
+void put_blob(Call& c);
+void delete_blob(Call& c);
+void set_blob_properties(Call& c);
+void get_blob_metadata(Call& c);
+void set_blob_metadata(Call& c);
+void lease_blob(Call& c);
+void snapshot_blob(Call& c);
+
+// block_handler.cc
+void put_block(Call& c);
+void put_block_list(Call& c);
+void get_block_list(Call& c);
+void append_block(Call& c);
+
+// copy_handler.cc
+void copy_blob(Call& c);
+void abort_copy_blob(Call& c);
+
+}  // namespace kiln::blob

@@ -1,0 +1,126 @@
+#include "blob/operation.h"
+
+namespace kiln::blob {
+
+Operation dispatch(const http::Request& req, bool has_container, bool has_blob) {
+  const std::string& m = req.method;
+  std::string restype = req.query_param("restype").value_or("");
+  std::string comp = req.query_param("comp").value_or("");
+  bool get = m == "GET" || m == "HEAD";
+  if (m == "OPTIONS") return Operation::kPreflight;
+  if (restype == "account" && comp == "properties" && get) return Operation::kGetAccountInfo;
+  if (!has_container) {
+    if (restype == "service" && comp == "properties") {
+      if (get) return Operation::kGetServiceProperties;
+      if (m == "PUT") return Operation::kSetServiceProperties;
+    }
+    if (restype == "service" && comp == "stats" && get) return Operation::kGetServiceStats;
+    if (comp == "list" && get) return Operation::kListContainers;
+    if (comp == "batch" || comp == "userdelegationkey" || comp == "blobs") return Operation::kUnsupportedService;
+    return Operation::kUnknown;
+  }
+  if (!has_blob) {
+    if (restype != "container") {
+      // Azure treats a container URL without restype=container as a blob in $root.
+      return comp == "list" ? Operation::kUnknown : Operation::kUnknown;
+    }
+    if (comp.empty()) {
+      if (m == "PUT") return Operation::kCreateContainer;
+      if (m == "DELETE") return Operation::kDeleteContainer;
+      if (get) return Operation::kGetContainerProperties;
+    } else if (comp == "metadata") {
+      if (get) return Operation::kGetContainerMetadata;
+      if (m == "PUT") return Operation::kSetContainerMetadata;
+    } else if (comp == "acl") {
+      if (get) return Operation::kGetContainerAcl;
+      if (m == "PUT") return Operation::kSetContainerAcl;
+    } else if (comp == "lease") {
+      if (m == "PUT") return Operation::kLeaseContainer;
+    } else if (comp == "list") {
+      if (get) return Operation::kListBlobs;
+    } else if (comp == "batch" || comp == "blobs" || comp == "undelete" || comp == "rename") {
+      return Operation::kUnsupportedContainer;
+    }
+    return Operation::kUnknown;
+  }
+  if (comp.empty()) {
+    if (m == "GET") return Operation::kGetBlob;
+    if (m == "HEAD") return Operation::kGetBlobProperties;
+    if (m == "DELETE") return Operation::kDeleteBlob;
+    if (m == "PUT") return req.headers.has("x-ms-copy-source") ? Operation::kCopyBlob : Operation::kPutBlob;
+    return Operation::kUnknown;
+  }
+  if (comp == "properties" && m == "PUT") return Operation::kSetBlobProperties;
+  if (comp == "metadata") {
+    if (get) return Operation::kGetBlobMetadata;
+    if (m == "PUT") return Operation::kSetBlobMetadata;
+  }
+  if (comp == "lease" && m == "PUT") return Operation::kLeaseBlob;
+  if (comp == "snapshot" && m == "PUT") return Operation::kSnapshotBlob;
+  if (comp == "block" && m == "PUT") {
+    return req.headers.has("x-ms-copy-source") ? Operation::kUnsupportedBlob : Operation::kPutBlock;
+  }
+  if (comp == "blocklist") {
+    if (m == "PUT") return Operation::kPutBlockList;
+    if (get) return Operation::kGetBlockList;
+  }
+  if (comp == "appendblock" && m == "PUT") {
+    return req.headers.has("x-ms-copy-source") ? Operation::kUnsupportedBlob : Operation::kAppendBlock;
+  }
+  if (comp == "copy" && m == "PUT") return Operation::kAbortCopyBlob;
+  if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" || comp == "tier" || comp == "tags" ||
+      comp == "undelete" || comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
+      comp == "legalhold" || comp == "seal")
+    return Operation::kUnsupportedBlob;
+  return Operation::kUnknown;
+}
+
+const OperationInfo& info(Operation op) {
+  using R = ResourceType;
+  static const OperationInfo kUnknownInfo{"Unknown", R::kService, false, ""};
+  switch (op) {
+#define OP(e, res, w, perms)                       \
+  case Operation::e: {                             \
+    static const OperationInfo i{#e + 1, res, w, perms}; \
+    return i;                                      \
+  }
+    OP(kPreflight, R::kService, false, "")
+    OP(kGetServiceProperties, R::kService, false, "r")
+    OP(kSetServiceProperties, R::kService, true, "w")
+    OP(kGetServiceStats, R::kService, false, "r")
+    OP(kListContainers, R::kService, false, "l")
+    OP(kGetAccountInfo, R::kService, false, "rwdlacup")
+    OP(kUnsupportedService, R::kService, true, "")
+    OP(kCreateContainer, R::kContainer, true, "cw")
+    OP(kDeleteContainer, R::kContainer, true, "d")
+    OP(kGetContainerProperties, R::kContainer, false, "r")
+    OP(kGetContainerMetadata, R::kContainer, false, "r")
+    OP(kSetContainerMetadata, R::kContainer, true, "w")
+    OP(kGetContainerAcl, R::kContainer, false, "r")
+    OP(kSetContainerAcl, R::kContainer, true, "w")
+    OP(kLeaseContainer, R::kContainer, true, "w")
+    OP(kListBlobs, R::kContainer, false, "l")
+    OP(kUnsupportedContainer, R::kContainer, true, "")
+    OP(kGetBlob, R::kObject, false, "r")
+    OP(kGetBlobProperties, R::kObject, false, "r")
+    OP(kPutBlob, R::kObject, true, "cw")
+    OP(kCopyBlob, R::kObject, true, "cw")
+    OP(kDeleteBlob, R::kObject, true, "d")
+    OP(kSetBlobProperties, R::kObject, true, "w")
+    OP(kGetBlobMetadata, R::kObject, false, "r")
+    OP(kSetBlobMetadata, R::kObject, true, "w")
+    OP(kLeaseBlob, R::kObject, true, "w")
+    OP(kSnapshotBlob, R::kObject, true, "cw")
+    OP(kPutBlock, R::kObject, true, "cw")
+    OP(kPutBlockList, R::kObject, true, "cw")
+    OP(kGetBlockList, R::kObject, false, "r")
+    OP(kAppendBlock, R::kObject, true, "aw")
+    OP(kAbortCopyBlob, R::kObject, true, "w")
+    OP(kUnsupportedBlob, R::kObject, true, "")
+#undef OP
+    default:
+      return kUnknownInfo;
+  }
+}
+
+}  // namespace kiln::blob

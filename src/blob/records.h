@@ -1,0 +1,100 @@
+// The Blob service's persistent entities as plain values. The metadata store
+// (metadata_store.h) saves and loads them; handlers read and modify them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/http_types.h"
+
+namespace kiln::blob {
+
+// User metadata (x-ms-meta-*): names compare case-insensitively as Azure does,
+// the case they were first sent with is kept.
+using Metadata = std::map<std::string, std::string, http::CaseInsensitiveLess>;
+
+// Lease fields as stored; lease.h computes the effective state at a given time.
+struct LeaseRecord {
+  std::string state = "available";  // available | leased | breaking | broken | expired (derived)
+  std::string id;
+  int64_t duration = 0;        // seconds; -1 infinite
+  int64_t expires_us = 0;      // leased with finite duration: end; breaking: break end
+};
+
+struct AccessPolicy {
+  std::string id;
+  std::string start;       // as sent (ISO 8601), may be empty
+  std::string expiry;
+  std::string permission;
+};
+
+struct ContainerRecord {
+  std::string account;
+  std::string name;
+  Metadata metadata;
+  std::string etag;
+  int64_t last_modified_us = 0;
+  int64_t created_us = 0;
+  std::string public_access;  // "", "blob" or "container"
+  std::vector<AccessPolicy> policies;
+  LeaseRecord lease;
+};
+
+struct BlobProperties {
+  std::string content_type;
+  std::string content_encoding;
+  std::string content_language;
+  std::string content_md5;  // base64; empty when not stored
+  std::string cache_control;
+  std::string content_disposition;
+};
+
+struct BlockRef {
+  std::string id;  // base64 as sent
+  int64_t size = 0;
+};
+
+struct BlobRecord {
+  std::string account;
+  std::string container;
+  std::string name;
+  std::string snapshot;  // "" for the base blob, else the snapshot time (ISO 8601, 7 digits)
+  std::string blob_type = "BlockBlob";  // BlockBlob | AppendBlob
+  int64_t size = 0;
+  std::string file;  // data file name under the store's blob directory; "" when inline or empty
+  // Small blobs live in the metadata store itself (no data file, no extra fsync).
+  // Loaded by get_blob only, never by listings.
+  std::string inline_data;
+  std::string etag;
+  int64_t last_modified_us = 0;
+  int64_t created_us = 0;
+  BlobProperties props;
+  Metadata metadata;
+  LeaseRecord lease;
+  std::vector<BlockRef> committed_blocks;  // block blobs committed with a block list
+  int64_t append_count = 0;                // committed append blocks
+  // Copy state (copies are synchronous, so status is "success" once visible).
+  std::string copy_id, copy_source, copy_status, copy_progress;
+  int64_t copy_completion_us = 0;
+};
+
+// A staged (uncommitted) block.
+struct BlockRecord {
+  std::string id;
+  int64_t size = 0;
+  std::string file;
+  int64_t created_us = 0;
+};
+
+struct ListBlobsQuery {
+  std::string prefix;
+  std::string start_after;  // marker: blob name (and snapshot) to resume after
+  std::string start_after_snapshot;
+  bool include_snapshots = false;
+  size_t limit = 5000;
+};
+
+}  // namespace kiln::blob

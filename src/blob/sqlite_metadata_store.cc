@@ -1,0 +1,487 @@
+#include "blob/sqlite_metadata_store.h"
+
+#include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/file_util.h"
+#include "core/sqlite.h"
+
+namespace kiln::blob {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS service_props(account TEXT PRIMARY KEY, xml TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS containers(account TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY(account, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs(account TEXT NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
+  snap TEXT NOT NULL, file TEXT NOT NULL, data BLOB, doc TEXT NOT NULL, blocks TEXT,
+  PRIMARY KEY(account, container, name, snap)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks(account TEXT NOT NULL, container TEXT NOT NULL, blob TEXT NOT NULL,
+  id TEXT NOT NULL, size INTEGER NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
+  PRIMARY KEY(account, container, blob, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blocks_by_created ON blocks(created);
+)sql";
+
+// The base blob sorts after its snapshots (ISO times) in the key.
+constexpr const char* kBaseSnap = "~";
+std::string snap_key(const std::string& snapshot) { return snapshot.empty() ? kBaseSnap : snapshot; }
+std::string snap_from_key(const std::string& key) { return key == kBaseSnap ? "" : key; }
+
+// Upper bound for "starts with prefix" range scans: no valid UTF-8 byte is 0xFF.
+std::string prefix_end(const std::string& prefix) { return prefix + "\xff"; }
+
+json lease_json(const LeaseRecord& l) {
+  return {{"state", l.state}, {"id", l.id}, {"duration", l.duration}, {"expires", l.expires_us}};
+}
+LeaseRecord lease_from(const json& j) {
+  LeaseRecord l;
+  if (!j.is_object()) return l;
+  l.state = j.value("state", "available");
+  l.id = j.value("id", "");
+  l.duration = j.value("duration", int64_t(0));
+  l.expires_us = j.value("expires", int64_t(0));
+  return l;
+}
+json meta_json(const Metadata& m) {
+  json j = json::object();
+  for (const auto& [k, v] : m) j[k] = v;
+  return j;
+}
+Metadata meta_from(const json& j) {
+  Metadata m;
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it) m[it.key()] = it.value().get<std::string>();
+  return m;
+}
+
+std::string container_doc(const ContainerRecord& c) {
+  json pol = json::array();
+  for (const auto& p : c.policies)
+    pol.push_back({{"id", p.id}, {"start", p.start}, {"expiry", p.expiry}, {"permission", p.permission}});
+  json j = {{"meta", meta_json(c.metadata)}, {"etag", c.etag}, {"mtime", c.last_modified_us},
+            {"ctime", c.created_us}, {"public", c.public_access}, {"policies", pol},
+            {"lease", lease_json(c.lease)}};
+  return j.dump();
+}
+ContainerRecord container_from(const std::string& account, const std::string& name, const std::string& doc) {
+  ContainerRecord c;
+  c.account = account;
+  c.name = name;
+  json j = json::parse(doc);
+  c.metadata = meta_from(j["meta"]);
+  c.etag = j.value("etag", "");
+  c.last_modified_us = j.value("mtime", int64_t(0));
+  c.created_us = j.value("ctime", int64_t(0));
+  c.public_access = j.value("public", "");
+  for (const auto& p : j["policies"])
+    c.policies.push_back({p.value("id", ""), p.value("start", ""), p.value("expiry", ""), p.value("permission", "")});
+  c.lease = lease_from(j["lease"]);
+  return c;
+}
+
+std::string blob_doc(const BlobRecord& b) {
+  const auto& p = b.props;
+  json j = {{"type", b.blob_type}, {"size", b.size}, {"etag", b.etag}, {"mtime", b.last_modified_us},
+            {"ctime", b.created_us}, {"ct", p.content_type}, {"ce", p.content_encoding},
+            {"cl", p.content_language}, {"md5", p.content_md5}, {"cc", p.cache_control},
+            {"cd", p.content_disposition}, {"meta", meta_json(b.metadata)}, {"lease", lease_json(b.lease)},
+            {"appends", b.append_count}};
+  if (!b.copy_id.empty()) {
+    j["copy"] = {{"id", b.copy_id}, {"source", b.copy_source}, {"status", b.copy_status},
+                 {"progress", b.copy_progress}, {"done", b.copy_completion_us}};
+  }
+  return j.dump();
+}
+void blob_fill(BlobRecord& b, const std::string& doc) {
+  json j = json::parse(doc);
+  b.blob_type = j.value("type", "BlockBlob");
+  b.size = j.value("size", int64_t(0));
+  b.etag = j.value("etag", "");
+  b.last_modified_us = j.value("mtime", int64_t(0));
+  b.created_us = j.value("ctime", int64_t(0));
+  b.props.content_type = j.value("ct", "");
+  b.props.content_encoding = j.value("ce", "");
+  b.props.content_language = j.value("cl", "");
+  b.props.content_md5 = j.value("md5", "");
+  b.props.cache_control = j.value("cc", "");
+  b.props.content_disposition = j.value("cd", "");
+  b.metadata = meta_from(j["meta"]);
+  b.lease = lease_from(j["lease"]);
+  b.append_count = j.value("appends", int64_t(0));
+  if (j.contains("copy")) {
+    const auto& c = j["copy"];
+    b.copy_id = c.value("id", "");
+    b.copy_source = c.value("source", "");
+    b.copy_status = c.value("status", "");
+    b.copy_progress = c.value("progress", "");
+    b.copy_completion_us = c.value("done", int64_t(0));
+  }
+}
+std::string blocks_doc(const std::vector<BlockRef>& blocks) {
+  json j = json::array();
+  for (const auto& b : blocks) j.push_back({b.id, b.size});
+  return j.dump();
+}
+std::vector<BlockRef> blocks_from(const std::string& doc) {
+  std::vector<BlockRef> out;
+  if (doc.empty()) return out;
+  for (const auto& e : json::parse(doc)) out.push_back({e[0].get<std::string>(), e[1].get<int64_t>()});
+  return out;
+}
+
+}  // namespace
+
+// A connection with its prepared statements, reused across requests.
+struct SqliteMetadataStore::Connection {
+  sql::Database db;
+  std::unordered_map<std::string, std::unique_ptr<sql::Statement>> cache;
+  explicit Connection(const std::string& path) : db(path) {}
+  sql::Statement& st(const char* text) {
+    auto it = cache.find(text);
+    if (it == cache.end())
+      it = cache.emplace(text, std::make_unique<sql::Statement>(db.prepare(text))).first;
+    return *it->second;
+  }
+};
+
+namespace {
+
+// Resets a cached statement when the scope ends, so it holds no read snapshot.
+struct Use {
+  sql::Statement& s;
+  explicit Use(sql::Statement& st) : s(st) { s.reset(); }
+  ~Use() { s.reset(); }
+  sql::Statement* operator->() { return &s; }
+};
+
+class SqlOps : public MetadataWriter {
+ public:
+  explicit SqlOps(SqliteMetadataStore::Connection& c) : c_(c) {}
+  std::vector<std::function<void()>> after;
+  std::vector<std::string> dirs;
+
+  std::optional<std::string> get_service_properties(const std::string& account) override {
+    Use u(c_.st("SELECT xml FROM service_props WHERE account=?"));
+    u->bind(1, account);
+    if (!u->step()) return std::nullopt;
+    return u->text(0);
+  }
+  std::optional<ContainerRecord> get_container(const std::string& account, const std::string& name) override {
+    Use u(c_.st("SELECT doc FROM containers WHERE account=? AND name=?"));
+    u->bind(1, account).bind(2, name);
+    if (!u->step()) return std::nullopt;
+    return container_from(account, name, u->text(0));
+  }
+  std::vector<ContainerRecord> list_containers(const std::string& account, const std::string& prefix,
+                                               const std::string& start_at, size_t limit) override {
+    Use u(c_.st("SELECT name, doc FROM containers WHERE account=? AND name>=? AND name>=? AND name<? "
+                "ORDER BY name LIMIT ?"));
+    u->bind(1, account).bind(2, prefix).bind(3, start_at).bind(4, prefix_end(prefix)).bind(5, int64_t(limit));
+    std::vector<ContainerRecord> out;
+    while (u->step()) out.push_back(container_from(account, u->text(0), u->text(1)));
+    return out;
+  }
+  std::optional<BlobRecord> get_blob(const std::string& account, const std::string& container,
+                                     const std::string& name, const std::string& snapshot,
+                                     bool with_blocks) override {
+    Use u(c_.st("SELECT file, doc, data, blocks FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
+    u->bind(1, account).bind(2, container).bind(3, name).bind(4, snap_key(snapshot));
+    if (!u->step()) return std::nullopt;
+    BlobRecord b;
+    b.account = account;
+    b.container = container;
+    b.name = name;
+    b.snapshot = snapshot;
+    b.file = u->text(0);
+    blob_fill(b, u->text(1));
+    b.inline_data = u->text(2);
+    if (with_blocks) b.committed_blocks = blocks_from(u->text(3));
+    return b;
+  }
+  std::vector<BlobRecord> list_blobs(const std::string& account, const std::string& container,
+                                     const ListBlobsQuery& q) override {
+    return list_blobs_impl(account, container, q);
+  }
+  std::vector<BlobRecord> list_blobs_impl(const std::string& account, const std::string& container,
+                                          const ListBlobsQuery& q) {
+    Use u(c_.st("SELECT name, snap, file, doc FROM blobs WHERE account=?1 AND container=?2 AND name>=?3 AND name<?4 "
+                "AND (name>?5 OR (name=?5 AND snap>=?6)) AND (?7 OR snap='~') ORDER BY name, snap LIMIT ?8"));
+    std::string start_snap = q.start_after_snapshot.empty() ? "" : q.start_after_snapshot;
+    u->bind(1, account).bind(2, container).bind(3, q.prefix).bind(4, prefix_end(q.prefix));
+    u->bind(5, q.start_after).bind(6, start_snap).bind(7, q.include_snapshots ? 1 : 0).bind(8, int64_t(q.limit));
+    std::vector<BlobRecord> out;
+    while (u->step()) {
+      BlobRecord b;
+      b.account = account;
+      b.container = container;
+      b.name = u->text(0);
+      b.snapshot = snap_from_key(u->text(1));
+      b.file = u->text(2);
+      blob_fill(b, u->text(3));
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+  bool has_snapshots(const std::string& account, const std::string& container, const std::string& name) override {
+    Use u(c_.st("SELECT 1 FROM blobs WHERE account=? AND container=? AND name=? AND snap<>'~' LIMIT 1"));
+    u->bind(1, account).bind(2, container).bind(3, name);
+    return u->step();
+  }
+  bool container_has_blobs(const std::string& account, const std::string& container) override {
+    Use u(c_.st("SELECT 1 FROM blobs WHERE account=? AND container=? LIMIT 1"));
+    u->bind(1, account).bind(2, container);
+    return u->step();
+  }
+  std::vector<BlockRecord> list_blocks(const std::string& account, const std::string& container,
+                                       const std::string& blob) override {
+    Use u(c_.st("SELECT id, size, file, created FROM blocks WHERE account=? AND container=? AND blob=? "
+                "ORDER BY created, id"));
+    u->bind(1, account).bind(2, container).bind(3, blob);
+    std::vector<BlockRecord> out;
+    while (u->step()) out.push_back({u->text(0), u->int64(1), u->text(2), u->int64(3)});
+    return out;
+  }
+  std::vector<std::string> list_staged_blob_names(const std::string& account, const std::string& container,
+                                                  const std::string& prefix, const std::string& start_at,
+                                                  size_t limit) override {
+    Use u(c_.st("SELECT DISTINCT blob FROM blocks WHERE account=? AND container=? AND blob>=? AND blob>=? "
+                "AND blob<? ORDER BY blob LIMIT ?"));
+    u->bind(1, account).bind(2, container).bind(3, prefix).bind(4, start_at).bind(5, prefix_end(prefix));
+    u->bind(6, int64_t(limit));
+    std::vector<std::string> out;
+    while (u->step()) out.push_back(u->text(0));
+    return out;
+  }
+
+  void put_service_properties(const std::string& account, const std::string& xml) override {
+    Use u(c_.st("INSERT OR REPLACE INTO service_props(account, xml) VALUES(?, ?)"));
+    u->bind(1, account).bind(2, xml);
+    u->run();
+  }
+  void put_container(const ContainerRecord& c) override {
+    Use u(c_.st("INSERT OR REPLACE INTO containers(account, name, doc) VALUES(?, ?, ?)"));
+    u->bind(1, c.account).bind(2, c.name).bind(3, container_doc(c));
+    u->run();
+  }
+  std::vector<std::string> delete_container(const std::string& account, const std::string& name) override {
+    std::vector<std::string> files;
+    {
+      Use u(c_.st("SELECT file FROM blobs WHERE account=? AND container=? AND file<>''"));
+      u->bind(1, account).bind(2, name);
+      while (u->step()) files.push_back(u->text(0));
+    }
+    {
+      Use u(c_.st("SELECT file FROM blocks WHERE account=? AND container=?"));
+      u->bind(1, account).bind(2, name);
+      while (u->step()) files.push_back(u->text(0));
+    }
+    for (const char* text : {"DELETE FROM blobs WHERE account=? AND container=?",
+                             "DELETE FROM blocks WHERE account=? AND container=?",
+                             "DELETE FROM containers WHERE account=? AND name=?"}) {
+      Use u(c_.st(text));
+      u->bind(1, account).bind(2, name);
+      u->run();
+    }
+    return files;
+  }
+  void put_blob(const BlobRecord& b) override {
+    Use u(c_.st("INSERT OR REPLACE INTO blobs(account, container, name, snap, file, data, doc, blocks) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+    u->bind(1, b.account).bind(2, b.container).bind(3, b.name).bind(4, snap_key(b.snapshot)).bind(5, b.file);
+    if (b.inline_data.empty()) u->bind_null(6); else u->bind_blob(6, b.inline_data);
+    u->bind(7, blob_doc(b));
+    if (b.committed_blocks.empty()) u->bind_null(8); else u->bind(8, blocks_doc(b.committed_blocks));
+    u->run();
+  }
+  void delete_blob(const std::string& account, const std::string& container, const std::string& name,
+                   const std::string& snapshot) override {
+    Use u(c_.st("DELETE FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
+    u->bind(1, account).bind(2, container).bind(3, name).bind(4, snap_key(snapshot));
+    u->run();
+  }
+  void put_block(const std::string& account, const std::string& container, const std::string& blob,
+                 const BlockRecord& block) override {
+    Use u(c_.st("INSERT OR REPLACE INTO blocks(account, container, blob, id, size, file, created) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+    u->bind(1, account).bind(2, container).bind(3, blob).bind(4, block.id).bind(5, block.size);
+    u->bind(6, block.file).bind(7, block.created_us);
+    u->run();
+  }
+  void delete_blocks(const std::string& account, const std::string& container, const std::string& blob) override {
+    Use u(c_.st("DELETE FROM blocks WHERE account=? AND container=? AND blob=?"));
+    u->bind(1, account).bind(2, container).bind(3, blob);
+    u->run();
+  }
+  std::vector<ExpiredBlock> expired_blocks(int64_t created_before_us, size_t limit) override {
+    Use u(c_.st("SELECT account, container, blob, id, file FROM blocks WHERE created<? LIMIT ?"));
+    u->bind(1, created_before_us).bind(2, int64_t(limit));
+    std::vector<ExpiredBlock> out;
+    while (u->step()) out.push_back({u->text(0), u->text(1), u->text(2), u->text(3), u->text(4)});
+    return out;
+  }
+  void delete_block(const ExpiredBlock& b) override {
+    Use u(c_.st("DELETE FROM blocks WHERE account=? AND container=? AND blob=? AND id=?"));
+    u->bind(1, b.account).bind(2, b.container).bind(3, b.blob).bind(4, b.id);
+    u->run();
+  }
+  void after_commit(std::function<void()> fn) override { after.push_back(std::move(fn)); }
+  void sync_dir_before_commit(const std::string& dir) override { dirs.push_back(dir); }
+
+ private:
+  SqliteMetadataStore::Connection& c_;
+};
+
+}  // namespace
+
+struct SqliteMetadataStore::Pending {
+  const std::function<void(MetadataWriter&)>* fn;
+  std::exception_ptr error;
+  bool done = false;
+};
+
+SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool durable)
+    : path_(path), durable_(durable), writer_(std::make_unique<Connection>(path)) {
+  writer_->db.exec(kSchema);
+  if (!durable_) writer_->db.exec("PRAGMA synchronous=OFF");
+  writer_->db.exec("PRAGMA busy_timeout=10000");
+}
+
+SqliteMetadataStore::~SqliteMetadataStore() = default;
+
+std::unique_ptr<SqliteMetadataStore::Connection> SqliteMetadataStore::borrow_reader() {
+  {
+    std::lock_guard<std::mutex> lk(readers_mu_);
+    if (!readers_.empty()) {
+      auto c = std::move(readers_.back());
+      readers_.pop_back();
+      return c;
+    }
+  }
+  auto c = std::make_unique<Connection>(path_);
+  c->db.exec("PRAGMA busy_timeout=10000");
+  return c;
+}
+
+void SqliteMetadataStore::return_reader(std::unique_ptr<Connection> c) {
+  std::lock_guard<std::mutex> lk(readers_mu_);
+  if (readers_.size() < 64) readers_.push_back(std::move(c));
+}
+
+void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
+  auto c = borrow_reader();
+  struct Return {
+    SqliteMetadataStore* self;
+    std::unique_ptr<Connection>& c;
+    ~Return() { self->return_reader(std::move(c)); }
+  } ret{this, c};
+  // One read transaction so every query in fn sees the same committed state.
+  c->st("BEGIN").reset();
+  c->st("BEGIN").run();
+  try {
+    SqlOps ops(*c);
+    fn(ops);
+  } catch (...) {
+    c->st("COMMIT").reset();
+    c->st("COMMIT").run();
+    throw;
+  }
+  c->st("COMMIT").reset();
+  c->st("COMMIT").run();
+}
+
+void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) {
+  Pending p;
+  p.fn = &fn;
+  std::unique_lock<std::mutex> lk(queue_mu_);
+  queue_.push_back(&p);
+  while (!p.done) {
+    if (!leader_active_) {
+      // Become the leader: commit everything queued so far in one transaction.
+      leader_active_ = true;
+      std::vector<Pending*> batch;
+      batch.swap(queue_);
+      lk.unlock();
+      run_batch(batch);
+      lk.lock();
+      for (Pending* q : batch) q->done = true;
+      leader_active_ = false;
+      queue_cv_.notify_all();
+    } else {
+      queue_cv_.wait(lk);
+    }
+  }
+  lk.unlock();
+  if (p.error) std::rethrow_exception(p.error);
+}
+
+void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
+  Connection& c = *writer_;
+  std::vector<std::function<void()>> after;
+  std::set<std::string> dirs;
+  try {
+    c.st("BEGIN IMMEDIATE").reset();
+    c.st("BEGIN IMMEDIATE").run();
+  } catch (...) {
+    for (Pending* p : batch) p->error = std::current_exception();
+    return;
+  }
+  for (Pending* p : batch) {
+    SqlOps ops(c);
+    try {
+      c.st("SAVEPOINT one").reset();
+      c.st("SAVEPOINT one").run();
+      (*p->fn)(ops);
+      c.st("RELEASE one").reset();
+      c.st("RELEASE one").run();
+      for (auto& f : ops.after) after.push_back(std::move(f));
+      dirs.insert(ops.dirs.begin(), ops.dirs.end());
+    } catch (...) {
+      p->error = std::current_exception();
+      try {
+        c.db.exec("ROLLBACK TO one; RELEASE one");
+      } catch (...) {
+      }
+    }
+  }
+  try {
+    if (durable_)
+      for (const auto& d : dirs) fs::fsync_dir(d);
+    c.st("COMMIT").reset();
+    c.st("COMMIT").run();
+  } catch (...) {
+    auto e = std::current_exception();
+    try {
+      c.db.exec("ROLLBACK");
+    } catch (...) {
+    }
+    for (Pending* p : batch)
+      if (!p->error) p->error = e;
+    return;
+  }
+  for (auto& f : after) {
+    try {
+      f();
+    } catch (...) {
+    }
+  }
+}
+
+std::vector<std::string> SqliteMetadataStore::all_files() {
+  std::vector<std::string> out;
+  auto c = borrow_reader();
+  for (const char* text : {"SELECT file FROM blobs WHERE file<>''", "SELECT file FROM blocks"}) {
+    auto& s = c->st(text);
+    s.reset();
+    while (s.step()) out.push_back(s.text(0));
+    s.reset();
+  }
+  return_reader(std::move(c));
+  return out;
+}
+
+}  // namespace kiln::blob

@@ -1,0 +1,47 @@
+// MetadataStore on SQLite (WAL). One writer connection applies batches of
+// write closures in one transaction each (group commit: concurrent writers
+// share one fsync); readers use a pool of connections reading committed state
+// concurrently with the writer. Prepared statements are cached per connection.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "blob/metadata_store.h"
+
+namespace kiln::blob {
+
+class SqliteMetadataStore : public MetadataStore {
+ public:
+  // `durable` = false turns fsyncs off (the --in-memory mode, whose files vanish at exit).
+  SqliteMetadataStore(const std::string& path, bool durable);
+  ~SqliteMetadataStore() override;
+
+  void read(const std::function<void(MetadataReader&)>& fn) override;
+  void write(const std::function<void(MetadataWriter&)>& fn) override;
+  std::vector<std::string> all_files() override;
+
+  struct Connection;
+
+ private:
+  struct Pending;
+  void run_batch(std::vector<Pending*>& batch);
+  std::unique_ptr<Connection> borrow_reader();
+  void return_reader(std::unique_ptr<Connection> c);
+
+  std::string path_;
+  bool durable_;
+  std::unique_ptr<Connection> writer_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<Pending*> queue_;
+  bool leader_active_ = false;
+};
+
+}  // namespace kiln::blob

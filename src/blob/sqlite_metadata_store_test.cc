@@ -1,0 +1,125 @@
+#include "blob/sqlite_metadata_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "blob/errors.h"
+#include "core/file_util.h"
+
+namespace kiln::blob {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/kiln-store-test-XXXXXX";
+    dir_ = mkdtemp(templ);
+    store_ = std::make_unique<SqliteMetadataStore>(dir_ + "/m.db", false);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  BlobRecord blob(const std::string& name, const std::string& snapshot = "") {
+    BlobRecord b;
+    b.account = "a";
+    b.container = "c";
+    b.name = name;
+    b.snapshot = snapshot;
+    b.size = 3;
+    b.inline_data = "abc";
+    b.etag = "\"0x1\"";
+    b.metadata["Key"] = "v";
+    return b;
+  }
+  std::string dir_;
+  std::unique_ptr<SqliteMetadataStore> store_;
+};
+
+TEST_F(StoreTest, BlobsRoundTripAndListOrder) {
+  store_->write([&](MetadataWriter& w) {
+    w.put_blob(blob("b"));
+    w.put_blob(blob("b", "2020-01-01T00:00:00.0000000Z"));
+    w.put_blob(blob("a"));
+    w.put_blob(blob("c/d"));
+  });
+  store_->read([&](MetadataReader& r) {
+    auto b = r.get_blob("a", "c", "b", "");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->inline_data, "abc");
+    EXPECT_EQ(b->metadata.at("key"), "v");  // case-insensitive lookup, case kept
+    EXPECT_TRUE(r.has_snapshots("a", "c", "b"));
+    ListBlobsQuery q;
+    q.include_snapshots = true;
+    auto all = r.list_blobs("a", "c", q);
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0].name, "a");
+    EXPECT_EQ(all[1].snapshot, "2020-01-01T00:00:00.0000000Z");  // snapshots before the base blob
+    EXPECT_EQ(all[2].snapshot, "");
+    EXPECT_TRUE(all[2].inline_data.empty());  // listings do not load data
+    q.include_snapshots = false;
+    q.prefix = "c/";
+    EXPECT_EQ(r.list_blobs("a", "c", q).size(), 1u);
+  });
+}
+
+TEST_F(StoreTest, FailedWriteRollsBackOnlyItself) {
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        store_->write([&](MetadataWriter& w) {
+          w.put_blob(blob("n" + std::to_string(i)));
+          if (i % 2) throw err::condition_not_met();
+        });
+        ++ok;
+      } catch (const AzureError&) {
+        ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 8);
+  EXPECT_EQ(failed, 8);
+  store_->read([&](MetadataReader& r) {
+    EXPECT_EQ(r.list_blobs("a", "c", ListBlobsQuery{}).size(), 8u);
+    EXPECT_TRUE(r.get_blob("a", "c", "n0", ""));
+    EXPECT_FALSE(r.get_blob("a", "c", "n1", ""));
+  });
+}
+
+TEST_F(StoreTest, AfterCommitRunsOnlyOnSuccess) {
+  bool ran = false;
+  store_->write([&](MetadataWriter& w) { w.after_commit([&] { ran = true; }); });
+  EXPECT_TRUE(ran);
+  ran = false;
+  EXPECT_THROW(store_->write([&](MetadataWriter& w) {
+    w.after_commit([&] { ran = true; });
+    throw err::internal_error();
+  }),
+               AzureError);
+  EXPECT_FALSE(ran);
+}
+
+TEST_F(StoreTest, BlocksExpire) {
+  store_->write([&](MetadataWriter& w) {
+    w.put_block("a", "c", "b", BlockRecord{"AA==", 1, "f1", 100});
+    w.put_block("a", "c", "b", BlockRecord{"AB==", 1, "f2", 300});
+  });
+  store_->write([&](MetadataWriter& w) {
+    auto expired = w.expired_blocks(200, 10);
+    ASSERT_EQ(expired.size(), 1u);
+    EXPECT_EQ(expired[0].file, "f1");
+    w.delete_block(expired[0]);
+  });
+  auto files = store_->all_files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0], "f2");
+}
+
+}  // namespace
+}  // namespace kiln::blob
