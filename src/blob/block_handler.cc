@@ -40,9 +40,11 @@ void put_block(Call& c) {
   try {
     c.be.store.write([&](MetadataWriter& w) {
       require_container(w, c.ctx);
-      auto blob = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+      auto blob = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "", true);
       if (blob) {
         if (blob->blob_type != "BlockBlob") throw err::invalid_blob_type();
+        if (!blob->committed_blocks.empty() && decoded_size(blob->committed_blocks.front().id) != id_len)
+          throw err::invalid_blob_or_block();
         check_lease_access(effective_lease(blob->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
       }
       auto staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);

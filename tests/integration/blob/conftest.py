@@ -1,0 +1,34 @@
+"""Helpers shared by the Blob integration tests (the `kiln` fixtures come from ../conftest.py)."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from azure.storage.blob import AccountSasPermissions, BlobServiceClient, ResourceTypes, generate_account_sas
+
+
+@pytest.fixture
+def service(kiln):
+    return BlobServiceClient.from_connection_string(kiln.connection_string)
+
+
+@pytest.fixture
+def container(service):
+    name = "t" + uuid.uuid4().hex[:20]
+    client = service.create_container(name)
+    yield client
+    try:
+        client.delete_container()
+    except Exception:
+        pass
+
+
+def full_account_sas(kiln, **kw):
+    """An account SAS with every permission, for raw HTTP requests."""
+    return generate_account_sas(
+        kiln.account, kiln.key, resource_types=ResourceTypes(service=True, container=True, object=True),
+        permission=AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
+        expiry=datetime.now(timezone.utc) + timedelta(hours=1), **kw)
+
+
+def error_code(exc_info):
+    return exc_info.value.error_code

@@ -1,0 +1,144 @@
+"""Leases, snapshots, copy, append blobs, service properties with CORS, account info."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from conftest import full_account_sas
+from azure.storage.blob import (BlobClient, BlobSasPermissions, CorsRule, RetentionPolicy, StaticWebsite,
+                                generate_blob_sas)
+
+
+def test_blob_lease_lifecycle(container):
+    b = container.get_blob_client("leased")
+    b.upload_blob(b"x")
+    lease = b.acquire_lease(lease_duration=15)
+    assert b.get_blob_properties().lease.state == "leased"
+    with pytest.raises(HttpResponseError) as e:
+        b.upload_blob(b"y", overwrite=True)
+    assert e.value.status_code == 412 and e.value.error_code == "LeaseIdMissing"
+    b.upload_blob(b"y", overwrite=True, lease=lease)
+    with pytest.raises(HttpResponseError) as e:
+        b.acquire_lease(lease_duration=15)
+    assert e.value.error_code == "LeaseAlreadyPresent"
+    lease.renew()
+    new_id = str(uuid.uuid4())
+    lease.change(new_id)
+    assert lease.id == new_id
+    with pytest.raises(HttpResponseError) as e:
+        b.delete_blob()
+    assert e.value.error_code == "LeaseIdMissing"
+    lease.break_lease(lease_break_period=0)
+    assert b.get_blob_properties().lease.state == "broken"
+    b.delete_blob()
+
+
+def test_container_lease(container):
+    lease = container.acquire_lease(lease_duration=-1)
+    with pytest.raises(HttpResponseError) as e:
+        container.delete_container()
+    assert e.value.error_code == "LeaseIdMissing"
+    assert container.get_container_properties().lease.state == "leased"
+    lease.release()
+    assert container.get_container_properties().lease.state == "available"
+
+
+def test_snapshots_and_delete_snapshots(container):
+    b = container.get_blob_client("s")
+    b.upload_blob(b"one")
+    s1 = b.create_snapshot()
+    b.upload_blob(b"two", overwrite=True)
+    assert container.get_blob_client("s", snapshot=s1["snapshot"]).download_blob().readall() == b"one"
+    with pytest.raises(HttpResponseError) as e:
+        b.delete_blob()
+    assert e.value.status_code == 409 and e.value.error_code == "SnapshotsPresent"
+    b.delete_blob(delete_snapshots="only")
+    assert b.download_blob().readall() == b"two"
+    assert [x.snapshot for x in container.list_blobs(include=["snapshots"])] == [None]
+    b.create_snapshot()
+    b.delete_blob(delete_snapshots="include")
+    assert list(container.list_blobs(include=["snapshots"])) == []
+
+
+def test_copy_within_service_and_from_sas_url(kiln, container):
+    src = container.get_blob_client("src")
+    src.upload_blob(b"copy me" * 10000, metadata={"m": "1"})
+    dst = container.get_blob_client("dst")
+    r = dst.start_copy_from_url(src.url)
+    assert r["copy_status"] == "success"
+    assert dst.download_blob().readall() == b"copy me" * 10000
+    p = dst.get_blob_properties()
+    assert p.copy.status == "success" and p.metadata == {"m": "1"}
+    sas = generate_blob_sas(kiln.account, container.container_name, "src", account_key=kiln.key,
+                            permission=BlobSasPermissions(read=True),
+                            expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    dst2 = container.get_blob_client("dst2")
+    assert dst2.start_copy_from_url(f"{src.url}?{sas}")["copy_status"] == "success"
+    assert dst2.download_blob().readall() == b"copy me" * 10000
+    src.upload_blob(b"changed", overwrite=True)  # copies do not share later changes
+    assert dst.download_blob().readall() == b"copy me" * 10000
+    with pytest.raises(HttpResponseError) as e:
+        dst.start_copy_from_url(f"{container.url}/missing")
+    assert e.value.status_code == 404
+
+
+def test_append_blob(container):
+    b = container.get_blob_client("log")
+    b.create_append_blob()
+    r1 = b.append_block(b"line1\n")
+    assert r1["blob_append_offset"] == "0"
+    b.append_block(b"line2\n", appendpos_condition=6)
+    with pytest.raises(HttpResponseError) as e:
+        b.append_block(b"x", appendpos_condition=1)
+    assert e.value.status_code == 412 and e.value.error_code == "AppendPositionConditionNotMet"
+    with pytest.raises(HttpResponseError) as e:
+        b.append_block(b"x", maxsize_condition=12)
+    assert e.value.error_code == "MaxBlobSizeConditionNotMet"
+    snap = b.create_snapshot()
+    b.append_block(b"line3\n")
+    assert b.download_blob().readall() == b"line1\nline2\nline3\n"
+    assert container.get_blob_client("log", snapshot=snap["snapshot"]).download_blob().readall() == b"line1\nline2\n"
+    p = b.get_blob_properties()
+    assert p.blob_type == "AppendBlob" and p.append_blob_committed_block_count == 3
+    container.get_blob_client("blocky").upload_blob(b"x")
+    with pytest.raises(HttpResponseError) as e:
+        container.get_blob_client("blocky").append_block(b"y")
+    assert e.value.error_code == "InvalidBlobType"
+
+
+def test_page_blobs_are_refused_clearly(container):
+    with pytest.raises(HttpResponseError) as e:
+        container.get_blob_client("page").create_page_blob(size=512)
+    assert e.value.error_code == "FeatureNotSupported"
+
+
+def test_service_properties_and_cors_preflight(kiln, service):
+    rule = CorsRule(["http://example.com"], ["GET", "PUT"], allowed_headers=["x-ms-meta-*", "content-type"],
+                    exposed_headers=["x-ms-request-id"], max_age_in_seconds=300)
+    service.set_service_properties(cors=[rule], static_website=StaticWebsite(enabled=True, index_document="index.html"),
+                                   delete_retention_policy=RetentionPolicy(enabled=True, days=3))
+    props = service.get_service_properties()
+    assert props["cors"][0].allowed_origins == "http://example.com"
+    assert props["static_website"].index_document == "index.html"
+    assert props["delete_retention_policy"].days == 3
+    assert props["analytics_logging"].read is False
+    ok = requests.options(f"{kiln.blob_url}/anything/blob", headers={
+        "Origin": "http://example.com", "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "x-ms-meta-a,content-type"})
+    assert ok.status_code == 200
+    assert ok.headers["Access-Control-Allow-Origin"] == "http://example.com"
+    assert ok.headers["Access-Control-Max-Age"] == "300"
+    bad = requests.options(f"{kiln.blob_url}/anything/blob", headers={
+        "Origin": "http://evil.com", "Access-Control-Request-Method": "PUT"})
+    assert bad.status_code == 403 and bad.headers["x-ms-error-code"] == "CorsPreflightFailure"
+    r = requests.get(f"{kiln.blob_url}?comp=list&{full_account_sas(kiln)}", headers={"Origin": "http://example.com"})
+    assert r.status_code == 200
+    assert r.headers.get("Access-Control-Allow-Origin") == "http://example.com"
+    service.set_service_properties(cors=[])
+
+
+def test_account_information(service):
+    info = service.get_account_information()
+    assert info["sku_name"] == "Standard_RAGRS"
+    assert info["account_kind"] == "StorageV2"
