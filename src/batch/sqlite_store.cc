@@ -1,0 +1,171 @@
+// SQLite-backed Store. Documents are JSON text; prepared statements are cached
+// per connection so a hot path (task state updates) costs one step().
+#include <map>
+
+#include "batch/store.h"
+#include "core/sqlite.h"
+
+namespace kiln::batch {
+namespace {
+
+const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS pools (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS nodes (pool_key TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (pool_key, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jobs (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tasks (job_key TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL,
+  state TEXT NOT NULL, slots INTEGER NOT NULL, result TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (job_key, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (job_key, state, key);
+)";
+
+class SqliteStore : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) : db_(path) {
+    db_.exec(kSchema);
+    auto st = db_.prepare("SELECT COALESCE(MAX(seq), 0) FROM tasks");
+    if (st.step()) seq_ = st.int64(0);
+  }
+
+  void put_pool(const std::string& key, const Json& pool) override {
+    stmt("INSERT OR REPLACE INTO pools (key, doc) VALUES (?, ?)").bind(1, key).bind(2, pool.dump()).run();
+  }
+  void delete_pool(const std::string& key) override {
+    sql::Transaction tx(db_);
+    stmt("DELETE FROM nodes WHERE pool_key = ?").bind(1, key).run();
+    stmt("DELETE FROM pools WHERE key = ?").bind(1, key).run();
+    tx.commit();
+  }
+  std::vector<Json> load_pools() override { return load_docs("SELECT doc FROM pools ORDER BY key"); }
+
+  void put_node(const std::string& pool_key, const std::string& node_id, const Json& node) override {
+    stmt("INSERT OR REPLACE INTO nodes (pool_key, id, doc) VALUES (?, ?, ?)")
+        .bind(1, pool_key).bind(2, node_id).bind(3, node.dump()).run();
+  }
+  void delete_node(const std::string& pool_key, const std::string& node_id) override {
+    stmt("DELETE FROM nodes WHERE pool_key = ? AND id = ?").bind(1, pool_key).bind(2, node_id).run();
+  }
+  std::vector<std::pair<std::string, Json>> load_nodes() override {
+    std::vector<std::pair<std::string, Json>> out;
+    auto& s = stmt("SELECT pool_key, doc FROM nodes ORDER BY pool_key, id");
+    while (s.step()) out.emplace_back(s.text(0), Json::parse(s.text(1)));
+    s.reset();
+    return out;
+  }
+
+  void put_job(const std::string& key, const Json& job) override {
+    stmt("INSERT OR REPLACE INTO jobs (key, doc) VALUES (?, ?)").bind(1, key).bind(2, job.dump()).run();
+  }
+  void delete_job(const std::string& key) override {
+    sql::Transaction tx(db_);
+    stmt("DELETE FROM tasks WHERE job_key = ?").bind(1, key).run();
+    stmt("DELETE FROM jobs WHERE key = ?").bind(1, key).run();
+    tx.commit();
+  }
+  std::vector<Json> load_jobs() override { return load_docs("SELECT doc FROM jobs ORDER BY key"); }
+
+  void insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
+    sql::Transaction tx(db_);
+    auto& s = stmt("INSERT INTO tasks (job_key, key, seq, state, slots, result, doc) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (const TaskRow& r : rows) {
+      s.reset();
+      s.bind(1, job_key).bind(2, r.key).bind(3, ++seq_).bind(4, r.state).bind(5, r.slots)
+          .bind(6, r.result).bind(7, r.json.dump());
+      s.run();
+    }
+    tx.commit();
+  }
+  bool task_exists(const std::string& job_key, const std::string& key) override {
+    auto& s = stmt("SELECT 1 FROM tasks WHERE job_key = ? AND key = ?");
+    s.bind(1, job_key).bind(2, key);
+    bool found = s.step();
+    s.reset();
+    return found;
+  }
+  std::optional<TaskRow> get_task(const std::string& job_key, const std::string& key) override {
+    auto& s = stmt("SELECT key, state, slots, result, doc FROM tasks WHERE job_key = ? AND key = ?");
+    s.bind(1, job_key).bind(2, key);
+    std::optional<TaskRow> out;
+    if (s.step()) out = row(s);
+    s.reset();
+    return out;
+  }
+  void update_task(const std::string& job_key, const TaskRow& r) override {
+    auto& s = stmt("UPDATE tasks SET state = ?, slots = ?, result = ?, doc = ? WHERE job_key = ? AND key = ?");
+    s.bind(1, r.state).bind(2, r.slots).bind(3, r.result).bind(4, r.json.dump()).bind(5, job_key).bind(6, r.key);
+    s.run();
+  }
+  void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
+    sql::Transaction tx(db_);
+    for (const TaskRow& r : rows) update_task(job_key, r);
+    tx.commit();
+  }
+  void delete_task(const std::string& job_key, const std::string& key) override {
+    stmt("DELETE FROM tasks WHERE job_key = ? AND key = ?").bind(1, job_key).bind(2, key).run();
+  }
+  void scan_tasks(const std::string& job_key, const std::string& after_key,
+                  const std::optional<std::string>& state,
+                  const std::function<bool(TaskRow&)>& visit) override {
+    // Each statement is prepared per scan: a visitor may issue other queries.
+    auto s = state ? db_.prepare("SELECT key, state, slots, result, doc FROM tasks WHERE job_key = ? AND state = ? AND key > ? ORDER BY key")
+                   : db_.prepare("SELECT key, state, slots, result, doc FROM tasks WHERE job_key = ? AND key > ? ORDER BY key");
+    s.bind(1, job_key);
+    if (state) s.bind(2, *state).bind(3, after_key);
+    else s.bind(2, after_key);
+    while (s.step()) {
+      TaskRow r = row(s);
+      if (!visit(r)) break;
+    }
+  }
+  void scan_unfinished(const std::function<void(const std::string&, TaskRow&)>& visit) override {
+    auto s = db_.prepare("SELECT key, state, slots, result, doc, job_key FROM tasks WHERE state != 'completed' ORDER BY seq");
+    while (s.step()) {
+      TaskRow r = row(s);
+      visit(s.text(5), r);
+    }
+  }
+  std::vector<TaskCountRow> count_tasks(const std::string& job_key) override {
+    std::vector<TaskCountRow> out;
+    auto& s = stmt("SELECT state, result, COUNT(*), SUM(slots) FROM tasks WHERE job_key = ? GROUP BY state, result");
+    s.bind(1, job_key);
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.int64(2), s.int64(3)});
+    s.reset();
+    return out;
+  }
+
+ private:
+  // Cached prepared statement, reset and ready for binding.
+  sql::Statement& stmt(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) it = cache_.emplace(sql, db_.prepare(sql)).first;
+    it->second.reset();
+    return it->second;
+  }
+  static TaskRow row(sql::Statement& s) {
+    TaskRow r;
+    r.key = s.text(0);
+    r.state = s.text(1);
+    r.slots = int(s.int64(2));
+    r.result = s.text(3);
+    r.json = Json::parse(s.text(4));
+    return r;
+  }
+  std::vector<Json> load_docs(const char* sql) {
+    std::vector<Json> out;
+    auto s = db_.prepare(sql);
+    while (s.step()) out.push_back(Json::parse(s.text(0)));
+    return out;
+  }
+
+  sql::Database db_;
+  std::map<std::string, sql::Statement> cache_;
+  int64_t seq_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_sqlite_store(const std::string& path) {
+  return std::make_unique<SqliteStore>(path);
+}
+
+}  // namespace kiln::batch

@@ -1,0 +1,71 @@
+// Persistence of Batch entities behind an interface. Every entity is stored as
+// its Azure JSON document; keys are lower-case ids because Batch ids are
+// case-insensitive. Tasks carry a few indexed columns (state, slots, result) so
+// a job of a million tasks can be paged and counted without loading it.
+// Implementations are NOT thread-safe: the caller (the Batch engine) serialises access.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "batch/model.h"
+
+namespace kiln::batch {
+
+struct TaskRow {
+  std::string key;    // lower-case task id
+  std::string state;  // active/preparing/running/completed
+  int slots = 1;
+  std::string result;  // "", "success", "failure"
+  Json json;
+};
+
+struct TaskCountRow {
+  std::string state;
+  std::string result;
+  int64_t count = 0;
+  int64_t slots = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual void put_pool(const std::string& key, const Json& pool) = 0;
+  virtual void delete_pool(const std::string& key) = 0;  // and its nodes
+  virtual std::vector<Json> load_pools() = 0;
+
+  virtual void put_node(const std::string& pool_key, const std::string& node_id, const Json& node) = 0;
+  virtual void delete_node(const std::string& pool_key, const std::string& node_id) = 0;
+  // (pool key, node document) for every node.
+  virtual std::vector<std::pair<std::string, Json>> load_nodes() = 0;
+
+  virtual void put_job(const std::string& key, const Json& job) = 0;
+  virtual void delete_job(const std::string& key) = 0;  // and all its tasks
+  virtual std::vector<Json> load_jobs() = 0;
+
+  // Inserts new tasks atomically (one transaction).
+  virtual void insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
+  virtual bool task_exists(const std::string& job_key, const std::string& key) = 0;
+  virtual std::optional<TaskRow> get_task(const std::string& job_key, const std::string& key) = 0;
+  virtual void update_task(const std::string& job_key, const TaskRow& row) = 0;
+  // Several updates in one transaction (one fsync).
+  virtual void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
+  virtual void delete_task(const std::string& job_key, const std::string& key) = 0;
+  // Tasks of a job in key order after `after_key`, optionally only in `state`;
+  // `visit` returns false to stop.
+  virtual void scan_tasks(const std::string& job_key, const std::string& after_key,
+                          const std::optional<std::string>& state,
+                          const std::function<bool(TaskRow&)>& visit) = 0;
+  // Every task not completed, in the order they were added (for recovery).
+  virtual void scan_unfinished(const std::function<void(const std::string& job_key, TaskRow&)>& visit) = 0;
+  virtual std::vector<TaskCountRow> count_tasks(const std::string& job_key) = 0;
+};
+
+// SQLite implementation; ":memory:" for an in-memory store.
+std::unique_ptr<Store> make_sqlite_store(const std::string& path);
+
+}  // namespace kiln::batch
