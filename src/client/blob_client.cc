@@ -169,6 +169,16 @@ void BlobServiceClient::upload_file(const std::string& container, const std::str
   }
   // Staged upload: Put Block for each chunk, then commit them with Put Block List.
   std::string url = blob_url(container, blob);
+  if (!options.overwrite) {
+    // Fail before sending any data; If-None-Match on the commit still closes the race.
+    try {
+      auto existing = impl_->send("HEAD", url);
+      throw ServiceError(409, "BlobAlreadyExists", "The specified blob already exists.",
+                         existing.headers.get("x-ms-request-id"));
+    } catch (const ServiceError& e) {
+      if (e.status() != 404) throw;
+    }
+  }
   std::string chunk;
   std::string list = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
   uint64_t done = 0;
