@@ -93,3 +93,14 @@ def job(client, pool):
 
 def error_code(excinfo):
     return excinfo.value.error.code
+
+
+def raw_request(server, method, path, body=None, headers=None):
+    """Sends a request signed as the SDK signs it, with a body sent byte for byte."""
+    import requests
+    from azure.batch.batch_auth import SharedKeyAuth
+    hdrs = {"Content-Type": "application/json; odata=minimalmetadata; charset=utf-8"}
+    hdrs.update(headers or {})
+    return requests.request(method, server.batch_url + path, params={"api-version": "2022-10-01.16.0"},
+                            data=body.encode() if isinstance(body, str) else body, headers=hdrs,
+                            auth=SharedKeyAuth("Authorization", server.account, server.key), timeout=30)

@@ -19,7 +19,7 @@ def test_task_files(client, job):
                                                bm.FileGetFromTaskOptions(ocp_range="bytes=2-4")))
     assert part == b"234"
     props = client.file.get_properties_from_task(job, "files", "wd/out.txt", raw=True)
-    assert props.headers["Content-Length"] == "1" and props.headers["ocp-batch-file-isdirectory"] == "false"
+    assert props.headers["Content-Length"] == 1 and props.headers["ocp-batch-file-isdirectory"] is False
     client.file.delete_from_task(job, "files", "wd/out.txt")
     with pytest.raises(BatchErrorException) as e:
         client.file.get_properties_from_task(job, "files", "wd/out.txt")

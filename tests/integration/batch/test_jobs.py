@@ -3,7 +3,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from conftest import error_code, uid, wait_all_completed, wait_for, wait_task
+from conftest import raw_request, error_code, uid, wait_all_completed, wait_for, wait_task
 
 
 def test_job_lifecycle(client, pool):
@@ -75,9 +75,6 @@ def test_job_errors(kiln, client, pool):
     with pytest.raises(BatchErrorException) as e:
         client.job.add(bm.JobAddParameter(id=uid("j"), pool_info=bm.PoolInformation(pool_id=pool), priority=5000))
     assert error_code(e) == "InvalidPropertyValue"
-    raw = client.job._client
-    request = raw.post(kiln.batch_url + "/jobs", {"api-version": "2022-10-01.16.0"},
-                       {"Content-Type": "application/json; odata=minimalmetadata"}, '{"id": "x"}')
-    response = raw.send(request)
+    response = raw_request(kiln, "POST", "/jobs", '{"id": "x"}')
     assert response.status_code == 400 and response.json()["code"] == "MissingRequiredProperty"
     assert response.json()["values"] == [{"key": "PropertyName", "value": "poolInfo"}]

@@ -3,7 +3,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from conftest import add_pool, error_code, image_config, make_client, uid, wait_for, wait_nodes
+from conftest import raw_request, add_pool, error_code, image_config, make_client, uid, wait_for, wait_nodes
 
 
 def test_supported_images_are_verified_linux(client):
@@ -134,10 +134,7 @@ def test_pool_add_validation(client, body_change, code):
 
 
 def test_malformed_json_is_invalid_request_body(kiln, client):
-    raw = client.pool._client
-    request = raw.post(kiln.batch_url + "/pools", {"api-version": "2022-10-01.16.0"},
-                       {"Content-Type": "application/json; odata=minimalmetadata; charset=utf-8"}, "{not json")
-    response = raw.send(request, stream=False)
+    response = raw_request(kiln, "POST", "/pools", "{not json")
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "InvalidRequestBody"

@@ -6,7 +6,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from conftest import error_code, uid, wait_all_completed, wait_for, wait_task
+from conftest import raw_request, error_code, uid, wait_all_completed, wait_for, wait_task
 
 
 def test_task_states_and_execution_info(client, job, pool):
@@ -77,18 +77,13 @@ def test_update_and_delete(client, job):
 
 
 def test_add_collection_limits_and_per_task_errors(kiln, client, job):
-    raw = client.task._client
     body = '{"value": [' + ",".join('{"id": "c%d", "commandLine": "/bin/true"}' % i for i in range(101)) + "]}"
-    request = raw.post(f"{kiln.batch_url}/jobs/{job}/addtaskcollection", {"api-version": "2022-10-01.16.0"},
-                       {"Content-Type": "application/json; odata=minimalmetadata"}, body)
-    response = raw.send(request)
+    response = raw_request(kiln, "POST", f"/jobs/{job}/addtaskcollection", body)
     assert response.status_code == 413 and response.json()["code"] == "RequestBodyTooLarge"
 
     client.task.add(job, bm.TaskAddParameter(id="dup", command_line="/bin/true"))
     body = '{"value": [{"id": "fresh", "commandLine": "/bin/true"}, {"id": "dup", "commandLine": "/bin/true"}, {"id": "bad!", "commandLine": "x"}, {"id": "nocmd"}]}'
-    request = raw.post(f"{kiln.batch_url}/jobs/{job}/addtaskcollection", {"api-version": "2022-10-01.16.0"},
-                       {"Content-Type": "application/json; odata=minimalmetadata"}, body)
-    results = raw.send(request).json()["value"]
+    results = raw_request(kiln, "POST", f"/jobs/{job}/addtaskcollection", body).json()["value"]
     assert [(r["taskId"], r["status"]) for r in results] == [
         ("fresh", "success"), ("dup", "clienterror"), ("bad!", "clienterror"), ("nocmd", "clienterror")]
     assert [r.get("error", {}).get("code") for r in results] == [
