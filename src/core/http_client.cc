@@ -38,6 +38,8 @@ struct HttpClient::Impl {
   ClientOptions options;
   net::io_context io;
   net::ssl::context ssl{net::ssl::context::tls_client};
+  // Loading the system CA bundle costs ~50 ms; only HTTPS connections need it.
+  bool default_verify_paths_loaded = false;
   std::map<std::string, std::unique_ptr<Connection>> pool;  // "scheme://host:port"
 
   std::unique_ptr<Connection> connect(const url::Url& u) {
@@ -51,6 +53,10 @@ struct HttpClient::Impl {
     auto c = std::make_unique<Connection>();
     auto timeout = std::chrono::milliseconds(options.timeout_ms);
     if (u.scheme == "https") {
+      if (!default_verify_paths_loaded) {
+        ssl.set_default_verify_paths();
+        default_verify_paths_loaded = true;
+      }
       c->tls.emplace(io, ssl);
       beast::get_lowest_layer(*c->tls).expires_after(timeout);
       beast::get_lowest_layer(*c->tls).connect(results, ec);
@@ -138,7 +144,6 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  impl_->ssl.set_default_verify_paths();
   if (!impl_->options.ca_file.empty()) impl_->ssl.load_verify_file(impl_->options.ca_file);
   impl_->ssl.set_verify_mode(impl_->options.verify_tls ? net::ssl::verify_peer : net::ssl::verify_none);
 }
