@@ -123,17 +123,22 @@ def add_tasks(batch_client, job_id, input_files, output_container_sas_token):
 def wait_for_tasks_to_complete(batch_client, job_id, timeout):
     timeout_expiration = datetime.datetime.now() + timeout
     print("Monitoring all tasks for 'Completed' state, timeout in {}...".format(timeout), end='')
-    interval = 0.02
+    interval = 0.025  # often at first (tiny tasks finish fast), then back off
+    fast_until = datetime.datetime.now() + datetime.timedelta(seconds=5)
+    last_dot = time.monotonic()
     while datetime.datetime.now() < timeout_expiration:
-        print('.', end='')
-        sys.stdout.flush()
+        if time.monotonic() - last_dot >= 1:
+            print('.', end='')
+            sys.stdout.flush()
+            last_dot = time.monotonic()
         tasks = batch_client.task.list(job_id)
         incomplete = [t for t in tasks if t.state != batchmodels.TaskState.completed]
         if not incomplete:
             print()
             return True
         time.sleep(interval)
-        interval = min(interval * 2, 1.0)
+        if datetime.datetime.now() > fast_until:
+            interval = min(interval * 2, 1.0)
     print()
     raise RuntimeError("ERROR: Tasks did not reach 'Completed' state within timeout period of " + str(timeout))
 

@@ -91,7 +91,9 @@ bool wait_for_tasks(BatchClient& batch, const TutorialOptions& o, std::ostream& 
       << std::flush;
   auto deadline = Clock::now() + o.timeout;
   auto last_dot = Clock::now();
-  auto interval = std::chrono::milliseconds(20);  // short at first: tiny tasks finish fast
+  // Poll often at first (tiny tasks finish in well under a second), then back off.
+  auto interval = std::chrono::milliseconds(25);
+  auto fast_until = Clock::now() + std::chrono::seconds(5);
   ListOptions incomplete{.filter = "state ne 'completed'", .select = "id,state"};
   while (Clock::now() < deadline) {
     if (batch.list_tasks(o.job_id, incomplete).empty()) {
@@ -104,7 +106,7 @@ bool wait_for_tasks(BatchClient& batch, const TutorialOptions& o, std::ostream& 
       last_dot = Clock::now();
     }
     std::this_thread::sleep_for(interval);
-    interval = std::min(interval * 2, std::chrono::milliseconds(1000));
+    if (Clock::now() > fast_until) interval = std::min(interval * 2, std::chrono::milliseconds(1000));
   }
   out << "\nERROR: Tasks did not reach 'Completed' state within timeout period of "
       << duration(o.timeout, false) << std::endl;

@@ -82,7 +82,8 @@ struct WaitOptions {
 int wait(ClientContext& ctx, const WaitOptions& o) {
   auto batch = ctx.batch_client();
   auto deadline = Clock::now() + std::chrono::seconds(o.timeout_seconds);
-  auto interval = std::chrono::milliseconds(50);
+  auto interval = std::chrono::milliseconds(25);  // often at first, then back off
+  auto fast_until = Clock::now() + std::chrono::seconds(5);
   ProgressBar bar("tasks completed");
   std::vector<client::Task> tasks;
   for (;;) {
@@ -105,7 +106,7 @@ int wait(ClientContext& ctx, const WaitOptions& o) {
       return kExitTimeout;
     }
     std::this_thread::sleep_for(interval);
-    interval = std::min(interval * 2, std::chrono::milliseconds(1000));
+    if (Clock::now() > fast_until) interval = std::min(interval * 2, std::chrono::milliseconds(1000));
   }
   bar.finish();
   int failed = 0;
