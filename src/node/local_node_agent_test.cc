@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -246,6 +247,38 @@ TEST_F(LocalNodeAgentTest, ResourceFilesArriveBeforeTheCommandAndFailuresHaveNoE
   EXPECT_FALSE(bad.outcome.exit_code);
   EXPECT_EQ(bad.outcome.failure_category, "UserError");
   EXPECT_EQ(bad.outcome.failure_code, "BlobNotFound");
+  server.stop();
+}
+
+TEST_F(LocalNodeAgentTest, TerminateDuringResourceDownloadsStopsBeforeTheCommand) {
+  std::atomic<int> second_requests{0};
+  http::HttpServer server({}, [&](http::Request& req, http::Response& res) {
+    if (req.path == "/first") {
+      agent->terminate("j", "t");  // arrives while the task is still preparing
+      res.body = "first";
+    } else {
+      ++second_requests;
+      res.body = "second";
+    }
+  });
+  server.start();
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  Recorder rec;
+  auto spec = task("j", "t", "touch ran");
+  for (const char* name : {"first", "second"}) {
+    ResourceFile rf;
+    rf.http_url = base + "/" + name;
+    rf.file_path = name;
+    spec.resource_files.push_back(rf);
+  }
+  agent->run(spec, rec.callbacks());
+  ASSERT_TRUE(rec.wait_complete());
+  EXPECT_TRUE(rec.outcome.terminated);
+  EXPECT_FALSE(rec.outcome.exit_code);
+  EXPECT_EQ(rec.running, 0);
+  EXPECT_EQ(second_requests.load(), 0);
+  struct stat st;
+  EXPECT_NE(::stat(task_path("j", "t", "wd/ran").c_str(), &st), 0);
   server.stop();
 }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# bench/tasks/run.sh — Kiln's task throughput and add→start latency beside the
+# machine's raw rate of spawning a process (see bench_tasks.py for the method).
+#
+#   bench/tasks/run.sh [--quick] [--build-dir DIR] [--markdown FILE]
+#
+# Needs `kiln` and `kiln-raw-spawn` built in the build directory (default build/,
+# or $KILN_BUILD_DIR) and Debian's python3-azure. Full run: about a minute.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build_dir="${KILN_BUILD_DIR:-$repo/build}"
+command_line="bench/tasks/run.sh $*"
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) extra+=(--tasks 300 --wire-tasks 2000 --idle-tasks 20) ;;
+    --build-dir) build_dir=$2; shift ;;
+    --markdown) extra+=(--markdown "$2"); shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+kiln="$build_dir/src/cli/kiln"
+raw="$build_dir/bench/tasks/kiln-raw-spawn"
+for f in "$kiln" "$raw"; do
+  [ -x "$f" ] || { echo "missing $f: cmake --build $build_dir --target kiln kiln-raw-spawn" >&2; exit 1; }
+done
+exec /usr/bin/python3 "$here/bench_tasks.py" --kiln "$kiln" --raw-spawn "$raw" \
+  --command "$command_line" "${extra[@]}"
