@@ -5,7 +5,10 @@
 //   - 4 KiB O_DSYNC single-stream rate: synchronous 4 KiB writes one after the
 //     other, both appending to a new file (each write also grows the file, as a new
 //     blob does) and overwriting a preallocated one (the device's best case).
-// Prints one JSON object. The big file is left at `--file` (nginx serves it).
+// Prints one JSON object. With `--file` the big file is kept there (nginx serves
+// it); otherwise it is deleted. `--what` picks one measurement, so run.sh can take
+// each right before the workload it bounds (this machine's fsync rate swings widely
+// with its neighbours' I/O).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -90,23 +93,27 @@ double dsync_ops_per_s(const std::string& path, double seconds, bool preallocate
 
 int main(int argc, char** argv) {
   CLI::App app{"Disk limits for Kiln's Blob benchmark"};
-  std::string dir, file;
+  std::string dir, file, what = "all";
   uint64_t size = 1ull << 30;
   double seconds = 3;
   app.add_option("--dir", dir, "directory on the filesystem under test")->required();
-  app.add_option("--file", file, "where to write (and keep) the big file; default DIR/diskprobe.big");
+  app.add_option("--file", file, "write and keep the big file here (default: DIR/diskprobe.big, deleted)");
   app.add_option("--size", size, "bytes for the write+fsync bandwidth");
   app.add_option("--dsync-seconds", seconds, "seconds for each O_DSYNC rate");
+  app.add_option("--what", what, "bandwidth, dsync or all")->check(CLI::IsMember({"bandwidth", "dsync", "all"}));
   CLI11_PARSE(app, argc, argv);
-  if (file.empty()) file = dir + "/diskprobe.big";
+  bool keep = !file.empty();
+  if (!keep) file = dir + "/diskprobe.big";
 
-  double bandwidth = write_fsync_mb_per_s(file, size);
-  double append_rate = dsync_ops_per_s(dir + "/diskprobe.append", seconds, false);
-  double overwrite_rate = dsync_ops_per_s(dir + "/diskprobe.overwrite", seconds, true);
-  std::cout << nlohmann::json{{"write_fsync_mb_per_s", bandwidth},
-                              {"dsync_4k_append_ops_per_s", append_rate},
-                              {"dsync_4k_overwrite_ops_per_s", overwrite_rate}}
-                   .dump()
-            << std::endl;
+  nlohmann::json out = nlohmann::json::object();
+  if (what != "dsync") {
+    out["write_fsync_mb_per_s"] = write_fsync_mb_per_s(file, size);
+    if (!keep) unlink(file.c_str());
+  }
+  if (what != "bandwidth") {
+    out["dsync_4k_append_ops_per_s"] = dsync_ops_per_s(dir + "/diskprobe.append", seconds, false);
+    out["dsync_4k_overwrite_ops_per_s"] = dsync_ops_per_s(dir + "/diskprobe.overwrite", seconds, true);
+  }
+  std::cout << out.dump() << std::endl;
   return 0;
 }
