@@ -34,6 +34,17 @@ namespace {
 
 constexpr const char* kTaskEnded = "Task Was Ended by User Request";
 
+// The agent whose launcher or reaper thread this is (callbacks run there).
+thread_local const LocalNodeAgent* t_running_agent = nullptr;
+
+struct RunningAgentScope {
+  const LocalNodeAgent* saved;
+  explicit RunningAgentScope(const LocalNodeAgent* agent) : saved(t_running_agent) {
+    t_running_agent = agent;
+  }
+  ~RunningAgentScope() { t_running_agent = saved; }
+};
+
 std::string attempt_key(const std::string& job_id, const std::string& task_id) {
   return job_id + '\0' + task_id;
 }
@@ -113,8 +124,11 @@ void LocalNodeAgent::run(const TaskSpec& spec, TaskCallbacks callbacks) {
   work_cv_.notify_one();
 }
 
+bool LocalNodeAgent::on_own_thread() const { return t_running_agent == this; }
+
 void LocalNodeAgent::launcher_loop() {
   pthread_setname_np(pthread_self(), "kiln-launcher");
+  RunningAgentScope scope(this);
   std::unique_lock lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -239,6 +253,7 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
 }
 
 void LocalNodeAgent::on_exit(const std::shared_ptr<Attempt>& a, const ProcessRunner::Exit& e) {
+  RunningAgentScope scope(this);
   TaskOutcome o;
   o.exit_code = e.exit_code;
   o.end_time_us = e.end_time_us;
@@ -345,8 +360,54 @@ bool LocalNodeAgent::delete_file(const std::string& path, bool recursive) {
   return delete_node_file(layout_->root_fd(), path, recursive);
 }
 
+namespace {
+
+// What make_local_node_agent hands out: forwards to a shared LocalNodeAgent so
+// that dropping the last reference from inside one of the agent's own
+// callbacks cannot make a thread join itself — the shutdown then finishes on a
+// short-lived thread of its own.
+class LocalNodeAgentHandle final : public NodeAgent {
+ public:
+  explicit LocalNodeAgentHandle(NodeConfig config)
+      : agent_(std::make_shared<LocalNodeAgent>(std::move(config))) {}
+  ~LocalNodeAgentHandle() override {
+    if (agent_->on_own_thread()) {
+      std::thread([agent = std::move(agent_)]() mutable { agent.reset(); }).detach();
+    }
+  }
+  const NodeConfig& config() const override { return agent_->config(); }
+  void run(const TaskSpec& spec, TaskCallbacks callbacks) override {
+    agent_->run(spec, std::move(callbacks));
+  }
+  void terminate(const std::string& job_id, const std::string& task_id) override {
+    agent_->terminate(job_id, task_id);
+  }
+  void terminate_all() override { agent_->terminate_all(); }
+  std::string task_dir(const std::string& job_id, const std::string& task_id) const override {
+    return agent_->task_dir(job_id, task_id);
+  }
+  void remove_task_dir(const std::string& job_id, const std::string& task_id) override {
+    agent_->remove_task_dir(job_id, task_id);
+  }
+  bool list_files(const std::string& dir, bool recursive, std::vector<FileInfo>& out) const override {
+    return agent_->list_files(dir, recursive, out);
+  }
+  bool stat_file(const std::string& path, FileInfo& out) const override {
+    return agent_->stat_file(path, out);
+  }
+  int open_file(const std::string& path) const override { return agent_->open_file(path); }
+  bool delete_file(const std::string& path, bool recursive) override {
+    return agent_->delete_file(path, recursive);
+  }
+
+ private:
+  std::shared_ptr<LocalNodeAgent> agent_;
+};
+
+}  // namespace
+
 std::unique_ptr<NodeAgent> make_local_node_agent(NodeConfig config) {
-  return std::make_unique<LocalNodeAgent>(std::move(config));
+  return std::make_unique<LocalNodeAgentHandle>(std::move(config));
 }
 
 }  // namespace kiln::node

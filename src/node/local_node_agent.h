@@ -9,7 +9,8 @@
 // on those threads: on_running on a launcher, on_complete on a launcher or the
 // reaper, never while the agent holds a lock, and on_complete always after
 // on_running's return when both are called. Different attempts' callbacks may
-// run concurrently.
+// run concurrently. make_local_node_agent's handle may be destroyed anywhere,
+// even inside one of these callbacks; a LocalNodeAgent itself must not be.
 #pragma once
 
 #include <condition_variable>
@@ -49,6 +50,9 @@ class LocalNodeAgent final : public NodeAgent {
   bool stat_file(const std::string& path, FileInfo& out) const override;
   int open_file(const std::string& path) const override;
   bool delete_file(const std::string& path, bool recursive) override;
+
+  // True on this agent's launcher or reaper threads (i.e. inside its callbacks).
+  bool on_own_thread() const;
 
  private:
   struct Attempt;

@@ -342,6 +342,23 @@ TEST_F(LocalNodeAgentTest, DestroyingTheAgentCompletesWhatRuns) {
   EXPECT_TRUE(rec.outcome.terminated);
 }
 
+TEST_F(LocalNodeAgentTest, TheAgentMayBeDestroyedFromItsOwnCallbacks) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int completions = 0;
+  TaskCallbacks cb;
+  cb.on_complete = [&](const TaskOutcome&) {
+    std::lock_guard lock(mu);
+    if (++completions == 1) agent.reset();  // the last reference, on the reaper thread
+    cv.notify_all();
+  };
+  agent->run(task("j", "first", "true"), cb);
+  agent->run(task("j", "second", "sleep 100"), cb);
+  std::unique_lock lock(mu);
+  // The second run is killed by the shutdown and still reports.
+  ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return completions == 2; }));
+}
+
 TEST_F(LocalNodeAgentTest, FilesApiSeesTaskFilesAndNothingOutside) {
   Recorder rec;
   agent->run(task("j", "t", "echo hi; mkdir out; echo data > out/result.txt"), rec.callbacks());
