@@ -305,6 +305,37 @@ TEST_F(LocalNodeAgentTest, NonAdminTasksDoNotRunAsRoot) {
   EXPECT_EQ(int(st.st_uid), std::stoi(uid));
 }
 
+TEST_F(LocalNodeAgentTest, NonAdminTasksCanUseWhatAnAdminStartTaskCopiedToShared) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  // The tutorial's pattern: an admin start task downloads a script (default
+  // mode 0770) and `cp -p`s it to the shared directory; non-admin tasks run it.
+  http::HttpServer server({}, [](http::Request&, http::Response& res) { res.body = "echo ran as $(id -u)\n"; });
+  server.start();
+  Recorder start, user;
+  TaskSpec st;
+  st.kind = TaskSpec::Kind::kStartTask;
+  st.user.elevated = true;
+  st.user.pool_scope = true;
+  st.command_line = "/bin/bash -c \"cp -p script.sh $AZ_BATCH_NODE_SHARED_DIR\"";
+  ResourceFile rf;
+  rf.http_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/script.sh";
+  rf.file_path = "script.sh";
+  st.resource_files.push_back(rf);
+  agent->run(st, start.callbacks());
+  ASSERT_TRUE(start.wait_complete());
+  ASSERT_TRUE(start.outcome.exit_code);
+  ASSERT_EQ(*start.outcome.exit_code, 0) << testing::slurp(task_path("", "", "stderr.txt"));
+  agent->run(task("j", "t", "/bin/sh -c \"sh $AZ_BATCH_NODE_SHARED_DIR/script.sh\""),
+             user.callbacks());
+  ASSERT_TRUE(user.wait_complete());
+  ASSERT_TRUE(user.outcome.exit_code);
+  EXPECT_EQ(*user.outcome.exit_code, 0) << testing::slurp(task_path("j", "t", "stderr.txt"));
+  std::string out = testing::slurp(task_path("j", "t", "stdout.txt"));
+  EXPECT_EQ(out.rfind("ran as ", 0), 0u) << out;
+  EXPECT_NE(out, "ran as 0\n");
+  server.stop();
+}
+
 TEST_F(LocalNodeAgentTest, InvalidIdsNeverNameAPath) {
   Recorder rec;
   agent->run(task("j", "../../escape", "true"), rec.callbacks());

@@ -97,7 +97,9 @@ TEST_F(ProcessRunnerTest, ChildRunsInItsOwnSessionWithNoInheritedDescriptors) {
   ASSERT_TRUE(exits.wait_for(1));
   EXPECT_EQ(exits.got[0].exit_code, 0);
   std::string sid = testing::slurp(dir / "sid.txt");
-  if (!sid.empty()) EXPECT_EQ(std::stoi(sid), r.pid);  // empty when ps is not installed
+  if (!sid.empty()) {  // empty when ps is not installed
+    EXPECT_EQ(std::stoi(sid), r.pid);
+  }
   std::string fds = testing::slurp(dir / "fds.txt");
   EXPECT_NE(fds.find("0\n1\n2\n"), std::string::npos) << fds;
   EXPECT_EQ(fds.find("100\n"), std::string::npos) << fds;

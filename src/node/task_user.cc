@@ -117,6 +117,11 @@ RunAs run_as_for(const UserIdentity& identity) {
   } else {
     r.user_name = self_account().name;
     r.home = self_account().home;
+    // Admin tasks stay root but share the task account's group, as Azure's
+    // admin and non-admin auto-users share one: what they create (e.g. a start
+    // task's resource files, 0770 by default, copied to the shared directory)
+    // stays readable by non-admin tasks.
+    if (unpriv) r.switch_to = Owner{self_account().owner.uid, unpriv->owner.gid};
   }
   if (!identity.user_name.empty()) r.user_name = identity.user_name;
   return r;

@@ -4,6 +4,10 @@
 // with useradd on first use, `nobody` when that fails) for every non-admin
 // identity, pool or task scope, named pool users included. A server that is
 // not root cannot switch users: every task runs as the server's own user.
+// Admin tasks run as root with the task account's group as their group (Azure's
+// admin and non-admin auto-users share a group), so files they create with
+// group permissions (resource files default to 0770) stay usable by non-admin
+// tasks.
 // Thread-safe.
 #pragma once
 
@@ -16,7 +20,7 @@
 namespace kiln::node {
 
 struct RunAs {
-  std::optional<Owner> switch_to;  // set: setuid/setgid to this before exec
+  std::optional<Owner> switch_to;  // set: setgid/setuid to this before exec; owns the task dir
   std::string user_name;           // for AZ_BATCH_TASK_USER
   std::string identity;            // for AZ_BATCH_TASK_USER_IDENTITY
   std::string home;                // passwd home; empty when it does not exist
