@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/time_format.h"
 #include "node/command_line.h"
+#include "node/leftover_tasks.h"
 #include "node/node_files.h"
 #include "node/resource_files.h"
 #include "node/task_environment.h"
@@ -89,6 +90,7 @@ LocalNodeAgent::LocalNodeAgent(NodeConfig config) : config_(std::move(config)) {
   task_owner_ = unprivileged_account();
   layout_ = std::make_unique<NodeLayout>(config_.root_dir, task_owner_);
   if (task_owner_) ensure_traversable(layout_->root(), *task_owner_);
+  kill_leftover_tasks(layout_->root());
   runner_ = std::make_unique<ProcessRunner>();
 }
 
@@ -219,6 +221,7 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   req.stdout_fd = fds.out;
   req.stderr_fd = fds.err;
   req.run_as = owner;
+  req.kill_with_parent = true;
   std::optional<ProcessRunner::Clock::time_point> deadline;
   if (spec.max_wall_clock_ms) {
     deadline = ProcessRunner::Clock::now() + std::chrono::milliseconds(*spec.max_wall_clock_ms);

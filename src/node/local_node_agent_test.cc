@@ -390,6 +390,26 @@ TEST_F(LocalNodeAgentTest, TheAgentMayBeDestroyedFromItsOwnCallbacks) {
   ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return completions == 2; }));
 }
 
+TEST_F(LocalNodeAgentTest, ANewAgentKillsTasksAPreviousServerLeftRunning) {
+  // A background process of a task that outlived its server (as after kill -9).
+  Recorder rec;
+  agent->run(task("j", "t",
+                  "setsid sh -c 'echo $$ > bg.tmp; mv bg.tmp bg.pid; exec sleep 100' >/dev/null 2>&1 &"
+                  " while [ ! -s bg.pid ]; do sleep 0.01; done"),
+             rec.callbacks());
+  ASSERT_TRUE(rec.wait_complete());
+  std::string bg = testing::slurp(task_path("j", "t", "wd/bg.pid"));
+  ASSERT_FALSE(bg.empty());
+  pid_t pid = std::stoi(bg);
+  // setsid took it out of the task's process group: it survived the task.
+  ASSERT_FALSE(testing::process_gone(pid, std::chrono::milliseconds(100)));
+  NodeConfig config = agent->config();
+  agent.reset();
+  ASSERT_FALSE(testing::process_gone(pid, std::chrono::milliseconds(100)));
+  agent = make_local_node_agent(config);  // "the server restarted"
+  EXPECT_TRUE(testing::process_gone(pid));
+}
+
 TEST_F(LocalNodeAgentTest, FilesApiSeesTaskFilesAndNothingOutside) {
   Recorder rec;
   agent->run(task("j", "t", "echo hi; mkdir out; echo data > out/result.txt"), rec.callbacks());

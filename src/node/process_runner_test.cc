@@ -174,6 +174,23 @@ TEST_F(ProcessRunnerTest, SpawnFailureIsReportedAndNothingIsWatched) {
   EXPECT_EQ(runner.running(), 0u);
 }
 
+TEST_F(ProcessRunnerTest, KillWithParentFiresWhenTheSpawningThreadEnds) {
+  // PR_SET_PDEATHSIG follows the spawning thread; a thread that ends stands in
+  // for a server killed with -9.
+  SpawnResult r;
+  std::thread spawner([&] {
+    auto req = shell("exec sleep 100");
+    req.kill_with_parent = true;
+    r = spawn_process(req);
+  });
+  spawner.join();
+  ASSERT_GT(r.pid, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(r.pid, &status, 0), r.pid);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
 TEST_F(ProcessRunnerTest, ManyProcessesEachExitOnceAndNoZombieRemains) {
   Exits exits;
   {

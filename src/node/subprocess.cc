@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@ struct ChildArgs {
   bool switch_user;
   uid_t uid;
   gid_t gid;
+  bool kill_with_parent;
   int max_fd;  // for closing descriptors when close_range is missing
   // Written by the child when a step fails (the parent reads it after the
   // vfork-style resume).
@@ -69,6 +71,10 @@ int child_main(void* arg) {
     if (::syscall(SYS_setresgid, a->gid, a->gid, a->gid) != 0) child_fail(a, "setresgid");
     if (::syscall(SYS_setresuid, a->uid, a->uid, a->uid) != 0) child_fail(a, "setresuid");
   }
+  // The task dies with the server (a credential change clears this, so it
+  // comes after). The parent is suspended until execve, so it cannot have died
+  // unnoticed in between.
+  if (a->kill_with_parent) ::syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (!move_fd(a->null_fd, 0) || !move_fd(a->stdout_fd, 1) || !move_fd(a->stderr_fd, 2)) {
     child_fail(a, "dup");
   }
@@ -153,6 +159,7 @@ SpawnResult spawn_process(const SpawnRequest& request) {
     args.uid = request.run_as->uid;
     args.gid = request.run_as->gid;
   }
+  args.kill_with_parent = request.kill_with_parent;
   args.max_fd = open_file_limit();
 
   auto stack = std::make_unique<char[]>(kChildStackBytes);

@@ -30,6 +30,9 @@ struct SpawnRequest {
   int stdout_fd = -1;
   int stderr_fd = -1;
   std::optional<Owner> run_as;  // setgroups/setresgid/setresuid to this when set
+  // SIGKILL the child when the spawning thread's process dies (PR_SET_PDEATHSIG;
+  // note it fires when the spawning *thread* exits, so spawn from long-lived threads).
+  bool kill_with_parent = false;
 };
 
 struct SpawnResult {
