@@ -117,10 +117,11 @@ class Engine {
   // Tasks
   std::vector<TaskAddOutcome> add_tasks(const std::string& job_id, const std::vector<Json>& specs);
   Json get_task(const std::string& job_id, const std::string& task_id);
-  // Up to `limit` tasks matching `filter` after `after_key`; `next_key` is set
-  // when more may follow.
-  std::vector<Json> list_tasks(const std::string& job_id, const std::string& after_key,
-                               const odata::Filter* filter, size_t limit, std::string& next_key);
+  // Up to `limit` tasks matching `filter` after `after_key`, serialised (after
+  // $select); `next_key` is set when more may follow.
+  std::vector<std::string> list_tasks(const std::string& job_id, const std::string& after_key,
+                                      const odata::Filter* filter, const std::vector<std::string>& select,
+                                      size_t limit, std::string& next_key);
   Json update_task(const std::string& job_id, const std::string& task_id, const Json& constraints,
                    const Conditions& c);
   void delete_task(const std::string& job_id, const std::string& task_id, const Conditions& c);

@@ -290,14 +290,15 @@ std::vector<TaskAddOutcome> Engine::add_tasks(const std::string& job_id, const s
   std::string job_key = lower(job_id);
   std::vector<TaskAddOutcome> out;
   std::vector<TaskRow> rows;
+  std::vector<size_t> row_outcome;  // rows[i] reports into out[row_outcome[i]]
   std::set<std::string> seen;
-  int64_t now = now_us();
+  const std::string now = iso_time(now_us());  // one timestamp for the whole request
   int job_retries = job.doc["constraints"].value("maxTaskRetryCount", 0);
   for (const Json& spec : specs) {
     TaskAddOutcome o;
     o.task_id = spec["id"];
     std::string key = lower(o.task_id);
-    if (!seen.insert(key).second || job.live.count(key) || store_->task_exists(job_key, key)) {
+    if (!seen.insert(key).second || job.live.count(key)) {
       o.error = errors::task_exists();
       out.push_back(std::move(o));
       continue;
@@ -308,9 +309,9 @@ std::vector<TaskAddOutcome> Engine::add_tasks(const std::string& job_id, const s
     row.slots = spec.value("requiredSlots", 1);
     Json& d = row.json;
     d = spec;
-    d["creationTime"] = iso_time(now);
+    d["creationTime"] = now;
     d["state"] = "active";
-    d["stateTransitionTime"] = iso_time(now);
+    d["stateTransitionTime"] = now;
     if (!d.contains("userIdentity"))
       d["userIdentity"] = {{"autoUser", {{"scope", "pool"}, {"elevationLevel", "nonadmin"}}}};
     Json& cons = d["constraints"];
@@ -319,23 +320,27 @@ std::vector<TaskAddOutcome> Engine::add_tasks(const std::string& job_id, const s
     if (!cons.contains("retentionTime")) cons["retentionTime"] = "P7D";
     if (!cons.contains("maxTaskRetryCount")) cons["maxTaskRetryCount"] = job_retries;
     d["requiredSlots"] = row.slots;
-    d["multiInstanceSettings"] = nullptr;
-    d.erase("multiInstanceSettings");
     d["executionInfo"] = {{"retryCount", 0}, {"requeueCount", 0}};
-    touch(d);
+    d["eTag"] = new_etag();
+    d["lastModified"] = now;
     o.etag = d["eTag"];
-    o.last_modified = d["lastModified"];
+    o.last_modified = now;
+    row_outcome.push_back(out.size());
     rows.push_back(std::move(row));
     out.push_back(std::move(o));
   }
   if (!rows.empty()) {
-    store_->insert_tasks(job_key, rows);
-    for (const TaskRow& r : rows) {
+    std::vector<bool> inserted = store_->insert_tasks(job_key, rows);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!inserted[i]) {  // a completed task with this id already exists
+        out[row_outcome[i]].error = errors::task_exists();
+        continue;
+      }
       LiveTask live;
-      live.slots = r.slots;
-      job.live.emplace(r.key, live);
-      job.queue.push_back(r.key);
-      count_transition(job, "", "", "active", "", r.slots);
+      live.slots = rows[i].slots;
+      job.live.emplace(rows[i].key, live);
+      job.queue.push_back(rows[i].key);
+      count_transition(job, "", "", "active", "", rows[i].slots);
     }
     wake();
   }
@@ -350,12 +355,14 @@ Json Engine::get_task(const std::string& job_id, const std::string& task_id) {
   return task_view(job.doc["id"], row->json);
 }
 
-std::vector<Json> Engine::list_tasks(const std::string& job_id, const std::string& after_key,
-                                     const odata::Filter* filter, size_t limit, std::string& next_key) {
+std::vector<std::string> Engine::list_tasks(const std::string& job_id, const std::string& after_key,
+                                            const odata::Filter* filter, const std::vector<std::string>& select,
+                                            size_t limit, std::string& next_key) {
   std::lock_guard lk(mu_);
   JobRt& job = job_or_throw(job_id);
   std::string id = job.doc["id"];
-  std::vector<Json> out;
+  std::string url_prefix = entity_url("/jobs/" + id + "/tasks/");
+  std::vector<std::string> out;
   next_key.clear();
   std::optional<std::string> state = filter ? filter->required_state() : std::nullopt;
   // Rows that fail the filter still advance the cursor; a scan of a huge job
@@ -363,14 +370,25 @@ std::vector<Json> Engine::list_tasks(const std::string& job_id, const std::strin
   size_t scanned = 0;
   std::string last;
   bool more = false;
-  store_->scan_tasks(lower(job_id), after_key, state, [&](TaskRow& row) {
+  store_->scan_task_docs(lower(job_id), after_key, state, [&](const std::string& key, const std::string& task_id,
+                                                              const std::string& text) {
     if (out.size() >= limit || scanned >= limit * 50) {
       more = true;
       return false;
     }
     ++scanned;
-    last = row.key;
-    if (!filter || filter->matches(row.json)) out.push_back(task_view(id, row.json));
+    last = key;
+    if (!filter && select.empty() && text.size() > 2 && text.back() == '}') {
+      // Fast path: the stored document plus its url, without a parse.
+      std::string item = text;
+      item.pop_back();
+      item += ",\"url\":" + Json(url_prefix + task_id).dump() + "}";
+      out.push_back(std::move(item));
+      return true;
+    }
+    Json doc = Json::parse(text);
+    if (filter && !filter->matches(doc)) return true;
+    out.push_back(odata::apply_select(task_view(id, doc), select).dump());
     return true;
   });
   if (more) next_key = last;

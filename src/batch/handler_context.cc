@@ -106,6 +106,24 @@ void write_page(Ctx& c, const std::string& entity_set, const std::vector<Json>& 
   write_json(c, 200, out);
 }
 
+void write_serialized_page(Ctx& c, const std::string& entity_set, const std::vector<std::string>& items,
+                           const std::string& next_key) {
+  std::string body = "{\"odata.metadata\":" + Json(c.base + "/$metadata#" + entity_set).dump() + ",\"value\":[";
+  size_t total = body.size() + 64;
+  for (const auto& item : items) total += item.size() + 1;
+  body.reserve(total);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) body += ',';
+    body += items[i];
+  }
+  body += ']';
+  if (!next_key.empty()) body += ",\"odata.nextLink\":" + Json(next_link(c, next_key)).dump();
+  body += '}';
+  write_empty(c, 200);
+  c.res.headers.set("Content-Type", "application/json;odata=minimalmetadata");
+  c.res.body = std::move(body);
+}
+
 void write_list(Ctx& c, const std::string& entity_set, std::vector<std::pair<std::string, Json>> items) {
   ListQuery q = list_query(c);
   std::vector<Json> page;

@@ -48,4 +48,8 @@ void write_list(Ctx& c, const std::string& entity_set, std::vector<std::pair<std
 void write_page(Ctx& c, const std::string& entity_set, const std::vector<Json>& page,
                 const std::vector<std::string>& select, const std::string& next_key);
 
+// Same, with items already serialised (large task pages skip a parse/dump).
+void write_serialized_page(Ctx& c, const std::string& entity_set, const std::vector<std::string>& items,
+                           const std::string& next_key);
+
 }  // namespace kiln::batch

@@ -76,7 +76,7 @@ std::optional<int64_t> parse_duration_us(const std::string& s) {
     i = j + 1;
   }
   if (!any) return std::nullopt;
-  if (total_s > 9.2e12) return INT64_MAX;
+  if (total_s >= 9.2e11) return INT64_MAX;  // TimeSpan.MaxValue: unlimited
   return int64_t(std::llround(total_s * 1e6));
 }
 

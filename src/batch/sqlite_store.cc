@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS pools (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHO
 CREATE TABLE IF NOT EXISTS nodes (pool_key TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (pool_key, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jobs (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tasks (job_key TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS tasks (job_key TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,
   state TEXT NOT NULL, slots INTEGER NOT NULL, result TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (job_key, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (job_key, state, key);
@@ -28,9 +28,11 @@ class SqliteStore : public Store {
   }
 
   void put_pool(const std::string& key, const Json& pool) override {
+    set_durable(true);
     stmt("INSERT OR REPLACE INTO pools (key, doc) VALUES (?, ?)").bind(1, key).bind(2, pool.dump()).run();
   }
   void delete_pool(const std::string& key) override {
+    set_durable(true);
     sql::Transaction tx(db_);
     stmt("DELETE FROM nodes WHERE pool_key = ?").bind(1, key).run();
     stmt("DELETE FROM pools WHERE key = ?").bind(1, key).run();
@@ -39,10 +41,12 @@ class SqliteStore : public Store {
   std::vector<Json> load_pools() override { return load_docs("SELECT doc FROM pools ORDER BY key"); }
 
   void put_node(const std::string& pool_key, const std::string& node_id, const Json& node) override {
+    set_durable(true);
     stmt("INSERT OR REPLACE INTO nodes (pool_key, id, doc) VALUES (?, ?, ?)")
         .bind(1, pool_key).bind(2, node_id).bind(3, node.dump()).run();
   }
   void delete_node(const std::string& pool_key, const std::string& node_id) override {
+    set_durable(true);
     stmt("DELETE FROM nodes WHERE pool_key = ? AND id = ?").bind(1, pool_key).bind(2, node_id).run();
   }
   std::vector<std::pair<std::string, Json>> load_nodes() override {
@@ -54,9 +58,11 @@ class SqliteStore : public Store {
   }
 
   void put_job(const std::string& key, const Json& job) override {
+    set_durable(true);
     stmt("INSERT OR REPLACE INTO jobs (key, doc) VALUES (?, ?)").bind(1, key).bind(2, job.dump()).run();
   }
   void delete_job(const std::string& key) override {
+    set_durable(true);
     sql::Transaction tx(db_);
     stmt("DELETE FROM tasks WHERE job_key = ?").bind(1, key).run();
     stmt("DELETE FROM jobs WHERE key = ?").bind(1, key).run();
@@ -64,16 +70,21 @@ class SqliteStore : public Store {
   }
   std::vector<Json> load_jobs() override { return load_docs("SELECT doc FROM jobs ORDER BY key"); }
 
-  void insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
+  std::vector<bool> insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
+    set_durable(true);
+    std::vector<bool> inserted;
     sql::Transaction tx(db_);
-    auto& s = stmt("INSERT INTO tasks (job_key, key, seq, state, slots, result, doc) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    auto& s = stmt("INSERT INTO tasks (job_key, key, id, seq, state, slots, result, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (job_key, key) DO NOTHING");
     for (const TaskRow& r : rows) {
       s.reset();
-      s.bind(1, job_key).bind(2, r.key).bind(3, ++seq_).bind(4, r.state).bind(5, r.slots)
-          .bind(6, r.result).bind(7, r.json.dump());
+      s.bind(1, job_key).bind(2, r.key).bind(3, r.json.value("id", r.key)).bind(4, ++seq_).bind(5, r.state)
+          .bind(6, r.slots).bind(7, r.result).bind(8, r.json.dump());
       s.run();
+      inserted.push_back(db_.changes() > 0);
     }
     tx.commit();
+    return inserted;
   }
   bool task_exists(const std::string& job_key, const std::string& key) override {
     auto& s = stmt("SELECT 1 FROM tasks WHERE job_key = ? AND key = ?");
@@ -90,17 +101,20 @@ class SqliteStore : public Store {
     s.reset();
     return out;
   }
-  void update_task(const std::string& job_key, const TaskRow& r) override {
+  void update_task(const std::string& job_key, const TaskRow& r, bool durable) override {
+    set_durable(durable);
     auto& s = stmt("UPDATE tasks SET state = ?, slots = ?, result = ?, doc = ? WHERE job_key = ? AND key = ?");
     s.bind(1, r.state).bind(2, r.slots).bind(3, r.result).bind(4, r.json.dump()).bind(5, job_key).bind(6, r.key);
     s.run();
   }
   void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
+    set_durable(true);
     sql::Transaction tx(db_);
-    for (const TaskRow& r : rows) update_task(job_key, r);
+    for (const TaskRow& r : rows) update_task(job_key, r, true);
     tx.commit();
   }
   void delete_task(const std::string& job_key, const std::string& key) override {
+    set_durable(true);
     stmt("DELETE FROM tasks WHERE job_key = ? AND key = ?").bind(1, job_key).bind(2, key).run();
   }
   void scan_tasks(const std::string& job_key, const std::string& after_key,
@@ -116,6 +130,17 @@ class SqliteStore : public Store {
       TaskRow r = row(s);
       if (!visit(r)) break;
     }
+  }
+  void scan_task_docs(const std::string& job_key, const std::string& after_key,
+                      const std::optional<std::string>& state,
+                      const std::function<bool(const std::string&, const std::string&, const std::string&)>& visit) override {
+    auto s = state ? db_.prepare("SELECT key, id, doc FROM tasks WHERE job_key = ? AND state = ? AND key > ? ORDER BY key")
+                   : db_.prepare("SELECT key, id, doc FROM tasks WHERE job_key = ? AND key > ? ORDER BY key");
+    s.bind(1, job_key);
+    if (state) s.bind(2, *state).bind(3, after_key);
+    else s.bind(2, after_key);
+    while (s.step())
+      if (!visit(s.text(0), s.text(1), s.text(2))) break;
   }
   void scan_unfinished(const std::function<void(const std::string&, TaskRow&)>& visit) override {
     auto s = db_.prepare("SELECT key, state, slots, result, doc, job_key FROM tasks WHERE state != 'completed' ORDER BY seq");
@@ -134,6 +159,14 @@ class SqliteStore : public Store {
   }
 
  private:
+  // WAL with synchronous=NORMAL survives a process crash; FULL also survives
+  // power loss. A FULL commit flushes every NORMAL commit before it.
+  void set_durable(bool durable) {
+    if (durable == durable_) return;
+    db_.exec(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    durable_ = durable;
+  }
+
   // Cached prepared statement, reset and ready for binding.
   sql::Statement& stmt(const std::string& sql) {
     auto it = cache_.find(sql);
@@ -160,6 +193,7 @@ class SqliteStore : public Store {
   sql::Database db_;
   std::map<std::string, sql::Statement> cache_;
   int64_t seq_ = 0;
+  bool durable_ = true;
 };
 
 }  // namespace

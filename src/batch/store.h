@@ -47,11 +47,16 @@ class Store {
   virtual void delete_job(const std::string& key) = 0;  // and all its tasks
   virtual std::vector<Json> load_jobs() = 0;
 
-  // Inserts new tasks atomically (one transaction).
-  virtual void insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
+  // Inserts new tasks atomically (one transaction); result[i] is false when a
+  // task with rows[i].key already existed (that row is skipped).
+  virtual std::vector<bool> insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
   virtual bool task_exists(const std::string& job_key, const std::string& key) = 0;
   virtual std::optional<TaskRow> get_task(const std::string& job_key, const std::string& key) = 0;
-  virtual void update_task(const std::string& job_key, const TaskRow& row) = 0;
+  // `durable` = false for the scheduler's own transitions (preparing, running,
+  // completed): they survive a crash of the process but are not fsynced one by
+  // one; the next durable write (or checkpoint) flushes them. Recovery requeues
+  // whatever was not yet completed, so no transition is lost for good.
+  virtual void update_task(const std::string& job_key, const TaskRow& row, bool durable = true) = 0;
   // Several updates in one transaction (one fsync).
   virtual void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
   virtual void delete_task(const std::string& job_key, const std::string& key) = 0;
@@ -60,6 +65,10 @@ class Store {
   virtual void scan_tasks(const std::string& job_key, const std::string& after_key,
                           const std::optional<std::string>& state,
                           const std::function<bool(TaskRow&)>& visit) = 0;
+  // The stored JSON text of tasks in key order (no parsing: fast pages).
+  virtual void scan_task_docs(
+      const std::string& job_key, const std::string& after_key, const std::optional<std::string>& state,
+      const std::function<bool(const std::string& key, const std::string& id, const std::string& doc)>& visit) = 0;
   // Every task not completed, in the order they were added (for recovery).
   virtual void scan_unfinished(const std::function<void(const std::string& job_key, TaskRow&)>& visit) = 0;
   virtual std::vector<TaskCountRow> count_tasks(const std::string& job_key) = 0;

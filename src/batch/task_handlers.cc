@@ -77,8 +77,8 @@ void add_task_collection(Ctx& c, const std::string& job) {
 void list_tasks(Ctx& c, const std::string& job) {
   ListQuery q = list_query(c);
   std::string next;
-  std::vector<Json> page = c.engine.list_tasks(job, q.skip_token, q.filter.get(), q.max_results, next);
-  write_page(c, "tasks", page, q.select, next);
+  std::vector<std::string> page = c.engine.list_tasks(job, q.skip_token, q.filter.get(), q.select, q.max_results, next);
+  write_serialized_page(c, "tasks", page, next);
 }
 
 void get_task(Ctx& c, const std::string& job, const std::string& task) {
