@@ -9,6 +9,7 @@ Configuration (environment variables; defaults reach a local `kiln serve`):
   KILN_ACCOUNT_KEY     its key                    (the development key)
   KILN_DOWNLOAD_DIR    where outputs are saved    (current directory)
   KILN_PYTHON          Python on the nodes        (/usr/bin/python3)
+  KILN_CA_FILE         extra CA to trust for HTTPS (a local Kiln's dev certificate; also given to the tasks)
 Pass --yes to answer the deletion prompts.
 """
 import datetime
@@ -31,6 +32,7 @@ _ACCOUNT_NAME = os.environ.get('KILN_ACCOUNT_NAME', 'devstoreaccount1')
 _ACCOUNT_KEY = os.environ.get('KILN_ACCOUNT_KEY', DEV_KEY)
 _DOWNLOAD_DIR = os.environ.get('KILN_DOWNLOAD_DIR', '.')
 _NODE_PYTHON = os.environ.get('KILN_PYTHON', '/usr/bin/python3')
+_CA_FILE = os.environ.get('KILN_CA_FILE')
 
 _POOL_ID = 'PythonTutorialPool'
 _POOL_NODE_COUNT = 2
@@ -115,8 +117,11 @@ def add_tasks(batch_client, job_id, input_files, output_container_sas_token):
                    "--numwords {} --storageaccount {} --storagecontainer output --sastoken '{}' "
                    '--blobendpoint {}"').format(_NODE_PYTHON, input_file.file_path, _NUMWORDS, _ACCOUNT_NAME,
                                                output_container_sas_token, _BLOB_ENDPOINT)
+        env = None
+        if _CA_FILE:  # a local Kiln's nodes share this machine: trust the same CA
+            env = [batchmodels.EnvironmentSetting(name='REQUESTS_CA_BUNDLE', value=os.path.abspath(_CA_FILE))]
         tasks.append(batchmodels.TaskAddParameter(id='Task{}'.format(idx), command_line=command,
-                                                  resource_files=[input_file]))
+                                                  resource_files=[input_file], environment_settings=env))
     batch_client.task.add_collection(job_id, tasks)
 
 
@@ -159,8 +164,10 @@ def main():
     print('Sample start: {}'.format(start_time))
     print()
 
+    tls = {'connection_verify': _CA_FILE} if _CA_FILE else {}
     blob_service_client = BlobServiceClient(account_url=_BLOB_ENDPOINT,
-                                            credential={'account_name': _ACCOUNT_NAME, 'account_key': _ACCOUNT_KEY})
+                                            credential={'account_name': _ACCOUNT_NAME, 'account_key': _ACCOUNT_KEY},
+                                            **tls)
     containers = ['application', 'input', 'output']
     for name in containers:
         try:
@@ -177,6 +184,8 @@ def main():
                                         permission=ContainerSasPermissions(write=True), expiry=sas_expiry())
 
     batch_client = BatchServiceClient(SharedKeyCredentials(_ACCOUNT_NAME, _ACCOUNT_KEY), batch_url=_BATCH_ACCOUNT_URL)
+    if _CA_FILE:
+        batch_client.config.connection.verify = _CA_FILE
     try:
         print()
         create_pool(batch_client, _POOL_ID, application_file)

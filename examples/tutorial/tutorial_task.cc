@@ -7,7 +7,8 @@
 // It writes taskdata1_OUTPUT.txt with the node, task, job and pool ids from the
 // Batch environment and the top N words, then uploads it to the container using
 // the SAS (which must grant write). --blobendpoint defaults to Azure's
-// https://ACCOUNT.blob.core.windows.net.
+// https://ACCOUNT.blob.core.windows.net. KILN_CA_FILE names an extra CA
+// certificate to trust (a local Kiln serving HTTPS with its own certificate).
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -69,7 +70,10 @@ int main(int argc, char** argv) {
 
   if (endpoint.empty()) endpoint = "https://" + account + ".blob.core.windows.net";
   try {
-    kiln::client::BlobServiceClient blobs(endpoint, kiln::client::SasToken{sas});
+    kiln::client::ClientOptions client_options;
+    // A private CA to trust, e.g. a local Kiln's development certificate.
+    client_options.ca_file = env("KILN_CA_FILE");
+    kiln::client::BlobServiceClient blobs(endpoint, kiln::client::SasToken{sas}, client_options);
     kiln::client::UploadOptions options;
     options.content_type = "text/plain";
     blobs.upload_file(container, output_name, output_name, options);

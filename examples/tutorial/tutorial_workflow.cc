@@ -189,6 +189,9 @@ int run_tutorial(const TutorialOptions& o, std::ostream& out, std::istream& in) 
                      " --storageaccount " + o.account_name + " --storagecontainer " + output_container +
                      " --sastoken '" + output_sas + "' --blobendpoint " + blobs.endpoint() + "\"";
     t.resource_files = {inputs[i]};
+    // The nodes of a local Kiln share this machine: let the task trust the same CA.
+    if (!o.ca_file.empty())
+      t.environment_settings.push_back({"KILN_CA_FILE", std::filesystem::absolute(o.ca_file).string()});
     tasks.push_back(std::move(t));
   }
   batch.add_tasks(o.job_id, tasks);

@@ -2,6 +2,7 @@
 and the Python client (azure-batch 13 / azure-storage-blob 12), each checked
 word for word against counts computed here."""
 import os
+import re
 import subprocess
 
 from azure.batch import BatchServiceClient
@@ -69,4 +70,18 @@ def test_embedded_tutorial_needs_no_server(kiln, tmp_path):
                          capture_output=True, text=True, timeout=TIMEOUT_S, env=client_env(kiln))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Started an embedded Kiln" in out.stdout
+    check_outputs(str(tmp_path), "KilnTutorialJob", "KilnTutorialPool")
+
+
+def test_cpp_tutorial_over_https_with_host_style_blob_url(kiln_factory, tmp_path):
+    """`kiln serve --tls`: the client, the nodes' resource-file downloads and the task's
+    upload all use https://devstoreaccount1.blob.core.localhost:<port> and trust Kiln's CA."""
+    server = kiln_factory(in_memory=True, extra_args=["--tls"])
+    ca = re.search(r"TLS certificate \(trust it in clients\): (\S+)", server.log()).group(1)
+    blob = f"https://{server.account}.blob.core.localhost:{server.blob_port}"
+    out = subprocess.run(
+        [server.bin, "tutorial", "--yes", "--batch-endpoint", server.batch_url, "--blob-endpoint", blob,
+         "--ca-file", ca, "--download-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=TIMEOUT_S, env=client_env(server))
+    assert out.returncode == 0, out.stdout + out.stderr
     check_outputs(str(tmp_path), "KilnTutorialJob", "KilnTutorialPool")
