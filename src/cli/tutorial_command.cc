@@ -60,6 +60,8 @@ int run(ClientContext& ctx, TutorialFlags& flags, bool embedded) {
   find_inputs(o);
   std::optional<server::KilnServer> server;
   if (embedded) {
+    // The tutorial's console output is the point here; keep the server's INFO lines out of it.
+    setenv("KILN_LOG", "warn", /*overwrite=*/0);
     server::ServerConfig config;
     config.blob_port = 0;
     config.batch_port = 0;

@@ -5,6 +5,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from azure.batch import BatchServiceClient
 from azure.batch.batch_auth import SharedKeyCredentials
 from azure.storage.blob import BlobServiceClient
@@ -85,3 +87,15 @@ def test_cpp_tutorial_over_https_with_host_style_blob_url(kiln_factory, tmp_path
         capture_output=True, text=True, timeout=TIMEOUT_S, env=client_env(server))
     assert out.returncode == 0, out.stdout + out.stderr
     check_outputs(str(tmp_path), "KilnTutorialJob", "KilnTutorialPool")
+
+
+def test_cpp_client_quickstart(kiln):
+    """examples/quickstart.cc: the library's one-page example keeps working."""
+    build_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(kiln.bin))))
+    program = os.environ.get("KILN_QUICKSTART_BIN", os.path.join(build_dir, "examples", "kiln_client_quickstart"))
+    if not os.path.exists(program):
+        pytest.skip(f"{program} is not built")
+    out = subprocess.run([program], capture_output=True, text=True, timeout=TIMEOUT_S,
+                         env=client_env(kiln, KILN_BATCH_ENDPOINT=kiln.batch_url, KILN_BLOB_ENDPOINT=kiln.blob_url))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout == "t1 exit code 0, stdout: hello from blob storage\n"
