@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <vector>
 
@@ -103,6 +104,28 @@ TEST_F(ProcessRunnerTest, ChildRunsInItsOwnSessionWithNoInheritedDescriptors) {
   std::string fds = testing::slurp(dir / "fds.txt");
   EXPECT_NE(fds.find("0\n1\n2\n"), std::string::npos) << fds;
   EXPECT_EQ(fds.find("100\n"), std::string::npos) << fds;
+}
+
+TEST_F(ProcessRunnerTest, ChildStartsWithDefaultSignalsWhateverTheServerBlocksOrIgnores) {
+  // `kiln serve` ignores SIGPIPE and blocks SIGTERM/SIGINT (it sigwaits them).
+  sigset_t block, saved;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &saved), 0);
+  auto old_pipe = std::signal(SIGPIPE, SIG_IGN);
+  ProcessRunner runner;
+  Exits exits;
+  SpawnRequest req = shell("");
+  req.argv = {"/bin/cat", "/proc/self/status"};
+  auto r = runner.start(req, std::nullopt, exits.callback());
+  std::signal(SIGPIPE, old_pipe);
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  ASSERT_GT(r.pid, 0);
+  ASSERT_TRUE(exits.wait_for(1));
+  std::string status = testing::slurp(dir / "out.txt");
+  EXPECT_NE(status.find("SigBlk:\t0000000000000000\n"), std::string::npos) << status;
+  EXPECT_NE(status.find("SigIgn:\t0000000000000000\n"), std::string::npos) << status;
 }
 
 TEST_F(ProcessRunnerTest, DeadlineKillsTheWholeGroupIncludingGrandchildren) {
