@@ -71,6 +71,8 @@ void BatchService::handle(http::Request& req, http::Response& res) {
   try {
     Engine* engine = authenticate(req);
     route(*engine, req, res);
+    // Nothing is acknowledged before it is durable; concurrent requests share the flush.
+    if (req.method != "GET" && req.method != "HEAD" && res.status < 300) engine->sync();
   } catch (const BatchError& e) {
     res.file.reset();
     write_error(e, opt_.account_url_base, request_id, res);

@@ -63,6 +63,11 @@ void Engine::stop() {
   }
   cv_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
+  try {
+    store_->sync();
+  } catch (const std::exception& e) {
+    LOG_ERROR("batch: final sync failed: " << e.what());
+  }
   // Outside the lock: agents' callbacks take it (and are ignored once stopping).
   for (auto& a : agents) a->terminate_all();
   agents.clear();

@@ -129,6 +129,10 @@ class Engine {
   void reactivate_task(const std::string& job_id, const std::string& task_id, const Conditions& c);
   TaskLocation task_location(const std::string& job_id, const std::string& task_id);
 
+  // Makes every change acknowledged so far durable (group commit); call
+  // without holding any engine lock, before answering a mutating request.
+  void sync() { store_->sync(); }
+
   const EngineOptions& options() const { return opt_; }
 
  private:

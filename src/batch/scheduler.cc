@@ -132,7 +132,7 @@ void Engine::assign(std::vector<Action>& actions) {
         touch(row->json);
         count_transition(*job, "active", "", "preparing", "", row->slots);
         row->state = "preparing";
-        store_->update_task(job_key, *row, false);
+        store_->update_task(job_key, *row);
         node->used_slots += live.slots;
         node->running_tasks += 1;
         node->running.insert({job_key, key});
@@ -170,7 +170,7 @@ void Engine::on_task_running(const std::string& job_key, const std::string& key,
   set_state(row->json, "running");
   touch(row->json);
   row->state = "running";
-  store_->update_task(job_key, *row, false);
+  store_->update_task(job_key, *row);
 }
 
 void Engine::on_task_complete(const std::string& job_key, const std::string& key, uint64_t run_id,
@@ -201,7 +201,7 @@ void Engine::on_task_complete(const std::string& job_key, const std::string& key
     touch(row->json);
     count_transition(job, from, "", "active", "", row->slots);
     row->state = "active";
-    store_->update_task(job_key, *row, false);
+    store_->update_task(job_key, *row);
     live.state = 'a';
     live.run_id = 0;
     job.queue.push_front(key);
@@ -224,7 +224,7 @@ void Engine::on_task_complete(const std::string& job_key, const std::string& key
   count_transition(job, from, "", "completed", result, row->slots);
   row->state = "completed";
   row->result = result;
-  store_->update_task(job_key, *row, false);
+  store_->update_task(job_key, *row);
   // Retention: the default (7 days) outlives any test; shorter ones are timed.
   auto retention = parse_duration_us(row->json["constraints"].value("retentionTime", "P7D"));
   if (retention && *retention < 7LL * 86400 * 1000000)

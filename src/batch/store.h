@@ -2,7 +2,12 @@
 // its Azure JSON document; keys are lower-case ids because Batch ids are
 // case-insensitive. Tasks carry a few indexed columns (state, slots, result) so
 // a job of a million tasks can be paged and counted without loading it.
-// Implementations are NOT thread-safe: the caller (the Batch engine) serialises access.
+// Implementations are NOT thread-safe: the caller (the Batch engine) serialises
+// access — except sync(), which callers use outside their lock so that
+// concurrent requests share one flush (group commit).
+//
+// Durability: a write is atomic and survives a crash of the process as soon as
+// the method returns; it survives power loss once sync() has returned.
 #pragma once
 
 #include <functional>
@@ -52,11 +57,7 @@ class Store {
   virtual std::vector<bool> insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
   virtual bool task_exists(const std::string& job_key, const std::string& key) = 0;
   virtual std::optional<TaskRow> get_task(const std::string& job_key, const std::string& key) = 0;
-  // `durable` = false for the scheduler's own transitions (preparing, running,
-  // completed): they survive a crash of the process but are not fsynced one by
-  // one; the next durable write (or checkpoint) flushes them. Recovery requeues
-  // whatever was not yet completed, so no transition is lost for good.
-  virtual void update_task(const std::string& job_key, const TaskRow& row, bool durable = true) = 0;
+  virtual void update_task(const std::string& job_key, const TaskRow& row) = 0;
   // Several updates in one transaction (one fsync).
   virtual void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
   virtual void delete_task(const std::string& job_key, const std::string& key) = 0;
@@ -72,6 +73,10 @@ class Store {
   // Every task not completed, in the order they were added (for recovery).
   virtual void scan_unfinished(const std::function<void(const std::string& job_key, TaskRow&)>& visit) = 0;
   virtual std::vector<TaskCountRow> count_tasks(const std::string& job_key) = 0;
+
+  // Makes every write completed before the call durable (fdatasync of the WAL).
+  // Thread-safe; concurrent callers share one flush.
+  virtual void sync() = 0;
 };
 
 // SQLite implementation; ":memory:" for an in-memory store.
