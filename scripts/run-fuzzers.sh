@@ -18,7 +18,7 @@ rm -f /tmp/kiln-fuzz-probe.$$
 TARGETS=(blob_xml_fuzzer blob_sas_fuzzer)
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DKILN_FUZZ=ON >/dev/null
+    -DCMAKE_CXX_COMPILER=clang++ -DKILN_FUZZ=ON >/dev/null
 fi
 cmake --build "$BUILD" --target "${TARGETS[@]}" -j "${JOBS:-2}"
 status=0

@@ -81,7 +81,7 @@ const OperationInfo& info(Operation op) {
   switch (op) {
 #define OP(e, res, w, perms)                       \
   case Operation::e: {                             \
-    static const OperationInfo i{#e + 1, res, w, perms}; \
+    static const OperationInfo i{&#e[1], res, w, perms}; \
     return i;                                      \
   }
     OP(kPreflight, R::kService, false, "")
