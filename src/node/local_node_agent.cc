@@ -101,12 +101,16 @@ LocalNodeAgent::~LocalNodeAgent() {
   }
   terminate_all();
   work_cv_.notify_all();
-  std::vector<std::thread> launchers;
-  {
-    std::lock_guard lock(mu_);
-    launchers.swap(launchers_);
+  // A run() racing the shutdown may still start a launcher: join until none is left.
+  for (;;) {
+    std::vector<std::thread> launchers;
+    {
+      std::lock_guard lock(mu_);
+      launchers.swap(launchers_);
+    }
+    if (launchers.empty()) break;
+    for (auto& t : launchers) t.join();
   }
-  for (auto& t : launchers) t.join();
   runner_.reset();  // reaps the rest and delivers their completions
 }
 
@@ -134,7 +138,10 @@ void LocalNodeAgent::launcher_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping and drained
+    if (queue_.empty()) {  // stopping and drained
+      --idle_launchers_;
+      return;
+    }
     auto a = std::move(queue_.front());
     queue_.pop_front();
     --idle_launchers_;
