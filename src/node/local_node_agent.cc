@@ -74,16 +74,6 @@ TaskOutcome failed_outcome(std::string category, std::string code, std::string m
   return o;
 }
 
-// Closes the descriptors of one launch on every path out of it.
-struct Fds {
-  int task = -1, wd = -1, out = -1, err = -1;
-  ~Fds() {
-    for (int fd : {task, wd, out, err}) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
-};
-
 }  // namespace
 
 LocalNodeAgent::LocalNodeAgent(NodeConfig config) : config_(std::move(config)) {
@@ -167,35 +157,13 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   RunAs user = run_as_for(spec.user);
   const std::optional<Owner>& owner = user.switch_to;
 
-  // workitems/<job>/job-1 belong to the agent; the task directory and what the
-  // task writes belong to the task's user. Nothing here follows a symlink.
-  Fds fds;
-  auto [parent, name] = split_parent(*rel);
-  int parent_fd = make_dirs_beneath(layout_->root_fd(), parent, 0755, std::nullopt);
-  if (parent_fd >= 0) {
-    fds.task = make_dirs_beneath(parent_fd, name, 0755, owner);
-    ::close(parent_fd);
-  }
-  if (fds.task >= 0) fds.wd = make_dirs_beneath(fds.task, NodeLayout::kWorkingDir, 0755, owner);
-  if (fds.wd >= 0) {
-    if (int certs = make_dirs_beneath(fds.task, NodeLayout::kCertsDir, 0755, owner); certs >= 0) {
-      ::close(certs);
-    }
-    fds.out = open_beneath_nofollow(fds.task, NodeLayout::kStdout,
-                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
-    fds.err = open_beneath_nofollow(fds.task, NodeLayout::kStderr,
-                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
-  }
-  if (fds.out < 0 || fds.err < 0) {
+  TaskDirHandles dir;
+  if (!layout_->prepare_task_dir(*rel, owner, dir)) {
     LOG_WARN("node " << config_.node_id << ": cannot prepare " << *rel << ": "
                      << std::strerror(errno));
     return finish(a, failed_outcome("ServerError", "ResourceDirectoryCreateFailed",
                                     "Failure encountered creating resource directory for the task.",
                                     prepared_at));
-  }
-  if (owner) {
-    // A retry finds these already there, possibly created by another identity.
-    for (int fd : {fds.task, fds.wd, fds.out, fds.err}) (void)::fchown(fd, owner->uid, owner->gid);
   }
 
   DownloadOptions dl;
@@ -205,7 +173,7 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
     std::lock_guard lock(a->mu);
     return a->cancel;
   };
-  if (auto f = download_resource_files(spec.resource_files, fds.wd, dl)) {
+  if (auto f = download_resource_files(spec.resource_files, dir.wd, dl)) {
     if (dl.cancelled()) return finish(a, ended_outcome(prepared_at));
     TaskOutcome o = failed_outcome(f->category, f->code, f->message, prepared_at);
     o.failure_details = std::move(f->details);
@@ -225,8 +193,8 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   }
   req.env = build_task_environment(config_, spec, paths, user);
   req.cwd = paths.working_dir;
-  req.stdout_fd = fds.out;
-  req.stderr_fd = fds.err;
+  req.stdout_fd = dir.stdout_fd;
+  req.stderr_fd = dir.stderr_fd;
   req.run_as = owner;
   req.kill_with_parent = true;
   std::optional<ProcessRunner::Clock::time_point> deadline;

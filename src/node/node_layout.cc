@@ -60,6 +60,38 @@ std::string NodeLayout::absolute(const std::string& relative) const {
   return root_ + "/" + relative;
 }
 
+TaskDirHandles::~TaskDirHandles() {
+  for (int fd : {task, wd, stdout_fd, stderr_fd}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+bool NodeLayout::prepare_task_dir(const std::string& relative, std::optional<Owner> owner,
+                                  TaskDirHandles& out) const {
+  auto [parent, name] = split_parent(relative);
+  int parent_fd = make_dirs_beneath(root_fd_, parent, 0755, std::nullopt);
+  if (parent_fd < 0) return false;
+  out.task = make_dirs_beneath(parent_fd, name, 0755, owner);
+  int saved = errno;
+  ::close(parent_fd);
+  errno = saved;
+  if (out.task < 0) return false;
+  out.wd = make_dirs_beneath(out.task, kWorkingDir, 0755, owner);
+  if (out.wd < 0) return false;
+  int certs = make_dirs_beneath(out.task, kCertsDir, 0755, owner);
+  if (certs >= 0) ::close(certs);
+  out.stdout_fd = open_beneath_nofollow(out.task, kStdout, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  out.stderr_fd = open_beneath_nofollow(out.task, kStderr, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (out.stdout_fd < 0 || out.stderr_fd < 0) return false;
+  if (owner) {
+    // A retry finds these already there, possibly created for another identity.
+    for (int fd : {out.task, out.wd, out.stdout_fd, out.stderr_fd}) {
+      (void)::fchown(fd, owner->uid, owner->gid);
+    }
+  }
+  return true;
+}
+
 bool NodeLayout::is_component_safe(const std::string& id) {
   if (id.empty() || id == "." || id == "..") return false;
   return id.find('/') == std::string::npos && id.find('\0') == std::string::npos;

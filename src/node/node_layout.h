@@ -17,6 +17,18 @@
 
 namespace kiln::node {
 
+// Descriptors of a task directory prepared for one attempt; closed on destruction.
+struct TaskDirHandles {
+  int task = -1;    // the task directory
+  int wd = -1;      // its working directory
+  int stdout_fd = -1;  // stdout.txt, O_APPEND
+  int stderr_fd = -1;  // stderr.txt, O_APPEND
+  TaskDirHandles() = default;
+  TaskDirHandles(const TaskDirHandles&) = delete;
+  TaskDirHandles& operator=(const TaskDirHandles&) = delete;
+  ~TaskDirHandles();
+};
+
 class NodeLayout {
  public:
   // Creates root_dir (mkdir -p) and the skeleton; `task_owner`, when set, owns
@@ -33,6 +45,14 @@ class NodeLayout {
   // "startup" for the start task (both ids empty), else "workitems/<job>/job-1/<task>";
   // nullopt when an id could name a path ('/', '.', '..', NUL, or empty).
   static std::optional<std::string> task_dir(const std::string& job_id, const std::string& task_id);
+  // Creates (or reuses, on a retry) the task directory `relative` with wd/ and
+  // certs/, and opens stdout.txt/stderr.txt for appending. The directories above
+  // it belong to the agent; the task directory and those files to `owner` when
+  // set. Nothing on the way is followed through a symlink. False (errno set) on
+  // failure.
+  bool prepare_task_dir(const std::string& relative, std::optional<Owner> owner,
+                        TaskDirHandles& out) const;
+
   // A Batch id usable as one path component.
   static bool is_component_safe(const std::string& id);
 
