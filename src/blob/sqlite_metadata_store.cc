@@ -161,9 +161,13 @@ struct Use {
 
 class SqlOps : public MetadataWriter {
  public:
-  explicit SqlOps(SqliteMetadataStore::Connection& c) : c_(c) {}
+  // `cache` is set for read transactions only: writers must see their own changes.
+  explicit SqlOps(SqliteMetadataStore::Connection& c, SqliteMetadataStore::ContainerCache* cache = nullptr,
+                  uint64_t generation = 0)
+      : c_(c), cache_(cache), generation_(generation) {}
   std::vector<std::function<void()>> after;
   std::vector<std::string> dirs;
+  bool containers_changed = false;
 
   std::optional<std::string> get_service_properties(const std::string& account) override {
     Use u(c_.st("SELECT xml FROM service_props WHERE account=?"));
@@ -172,10 +176,16 @@ class SqlOps : public MetadataWriter {
     return u->text(0);
   }
   std::optional<ContainerRecord> get_container(const std::string& account, const std::string& name) override {
-    Use u(c_.st("SELECT doc FROM containers WHERE account=? AND name=?"));
-    u->bind(1, account).bind(2, name);
-    if (!u->step()) return std::nullopt;
-    return container_from(account, name, u->text(0));
+    std::string key = account + '/' + name;
+    std::optional<ContainerRecord> out;
+    if (cache_ && cache_->lookup(key, out)) return out;
+    {
+      Use u(c_.st("SELECT doc FROM containers WHERE account=? AND name=?"));
+      u->bind(1, account).bind(2, name);
+      if (u->step()) out = container_from(account, name, u->text(0));
+    }
+    if (cache_) cache_->insert(key, out, generation_);
+    return out;
   }
   std::vector<ContainerRecord> list_containers(const std::string& account, const std::string& prefix,
                                                const std::string& start_at, size_t limit) override {
@@ -264,11 +274,13 @@ class SqlOps : public MetadataWriter {
     u->run();
   }
   void put_container(const ContainerRecord& c) override {
+    containers_changed = true;
     Use u(c_.st("INSERT OR REPLACE INTO containers(account, name, doc) VALUES(?, ?, ?)"));
     u->bind(1, c.account).bind(2, c.name).bind(3, container_doc(c));
     u->run();
   }
   std::vector<std::string> delete_container(const std::string& account, const std::string& name) override {
+    containers_changed = true;
     std::vector<std::string> files;
     {
       Use u(c_.st("SELECT file FROM blobs WHERE account=? AND container=? AND file<>''"));
@@ -334,6 +346,8 @@ class SqlOps : public MetadataWriter {
 
  private:
   SqliteMetadataStore::Connection& c_;
+  SqliteMetadataStore::ContainerCache* cache_;
+  uint64_t generation_;
 };
 
 }  // namespace
@@ -379,11 +393,12 @@ void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
     std::unique_ptr<Connection>& c;
     ~Return() { self->return_reader(std::move(c)); }
   } ret{this, c};
+  uint64_t generation = containers_.generation();
   // One read transaction so every query in fn sees the same committed state.
   c->st("BEGIN").reset();
   c->st("BEGIN").run();
   try {
-    SqlOps ops(*c);
+    SqlOps ops(*c, &containers_, generation);
     fn(ops);
   } catch (...) {
     c->st("COMMIT").reset();
@@ -423,6 +438,7 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
   Connection& c = *writer_;
   std::vector<std::function<void()>> after;
   std::set<std::string> dirs;
+  bool containers_changed = false;
   try {
     c.st("BEGIN IMMEDIATE").reset();
     c.st("BEGIN IMMEDIATE").run();
@@ -439,6 +455,7 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
       c.st("RELEASE one").reset();
       c.st("RELEASE one").run();
       for (auto& f : ops.after) after.push_back(std::move(f));
+      containers_changed = containers_changed || ops.containers_changed;
       dirs.insert(ops.dirs.begin(), ops.dirs.end());
     } catch (...) {
       p->error = std::current_exception();
@@ -463,6 +480,7 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
       if (!p->error) p->error = e;
     return;
   }
+  if (containers_changed) containers_.invalidate();
   for (auto& f : after) {
     try {
       f();

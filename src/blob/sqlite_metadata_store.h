@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "blob/metadata_store.h"
@@ -27,6 +28,42 @@ class SqliteMetadataStore : public MetadataStore {
 
   struct Connection;
 
+  // Committed container records for the read path (containers change rarely,
+  // and every request looks its container up). Cleared after any commit that
+  // changed a container; a reader only fills it if no such commit happened
+  // since its read transaction began, so it never caches a stale record.
+  class ContainerCache {
+   public:
+    // Taken before a read transaction begins; insert() needs it.
+    uint64_t generation() {
+      std::lock_guard<std::mutex> lk(mu_);
+      return generation_;
+    }
+    // True on a hit (copied to `out`).
+    bool lookup(const std::string& key, std::optional<ContainerRecord>& out) {
+      std::lock_guard<std::mutex> lk(mu_);
+      auto it = map_.find(key);
+      if (it == map_.end()) return false;
+      out = it->second;
+      return true;
+    }
+    void insert(const std::string& key, const std::optional<ContainerRecord>& v, uint64_t generation) {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (generation != generation_) return;
+      if (map_.size() > 10000) map_.clear();
+      map_[key] = v;
+    }
+    void invalidate() {
+      std::lock_guard<std::mutex> lk(mu_);
+      ++generation_;
+      map_.clear();
+    }
+   private:
+    std::mutex mu_;
+    uint64_t generation_ = 0;
+    std::unordered_map<std::string, std::optional<ContainerRecord>> map_;
+  };
+
  private:
   struct Pending;
   void run_batch(std::vector<Pending*>& batch);
@@ -42,6 +79,7 @@ class SqliteMetadataStore : public MetadataStore {
   std::condition_variable queue_cv_;
   std::vector<Pending*> queue_;
   bool leader_active_ = false;
+  ContainerCache containers_;
 };
 
 }  // namespace kiln::blob

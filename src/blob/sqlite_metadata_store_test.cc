@@ -123,3 +123,25 @@ TEST_F(StoreTest, BlocksExpire) {
 
 }  // namespace
 }  // namespace kiln::blob
+
+namespace kiln::blob {
+namespace {
+
+TEST_F(StoreTest, ContainerReadsSeeCommittedChanges) {
+  ContainerRecord c;
+  c.account = "a";
+  c.name = "c";
+  c.etag = "\"1\"";
+  store_->write([&](MetadataWriter& w) { w.put_container(c); });
+  for (int i = 2; i < 5; ++i) {
+    store_->read([&](MetadataReader& r) { EXPECT_EQ(r.get_container("a", "c")->etag, "\"" + std::to_string(i - 1) + "\""); });
+    c.etag = "\"" + std::to_string(i) + "\"";
+    store_->write([&](MetadataWriter& w) { w.put_container(c); });
+  }
+  store_->read([&](MetadataReader& r) { EXPECT_EQ(r.get_container("a", "c")->etag, "\"4\""); });
+  store_->write([&](MetadataWriter& w) { w.delete_container("a", "c"); });
+  store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_container("a", "c")); });
+}
+
+}  // namespace
+}  // namespace kiln::blob
