@@ -12,6 +12,7 @@
 #include "blob/handlers.h"
 #include "blob/names.h"
 #include "blob/response_util.h"
+#include "blob/sas.h"
 #include "blob/sqlite_metadata_store.h"
 #include "core/crypto.h"
 #include "core/file_util.h"
@@ -71,6 +72,18 @@ void run(Call& c) {
       break;
   }
   throw err::internal_error();
+}
+
+// A service SAS may override response headers (rscc, rscd, rsce, rscl, rsct).
+void apply_sas_overrides(const http::Request& req, http::Response& res) {
+  if (req.headers.has("authorization")) return;
+  auto sas = parse_sas(req.query);
+  if (!sas || sas->is_account()) return;
+  if (!sas->rscc.empty()) res.headers.set("Cache-Control", sas->rscc);
+  if (!sas->rscd.empty()) res.headers.set("Content-Disposition", sas->rscd);
+  if (!sas->rsce.empty()) res.headers.set("Content-Encoding", sas->rsce);
+  if (!sas->rscl.empty()) res.headers.set("Content-Language", sas->rscl);
+  if (!sas->rsct.empty()) res.headers.set("Content-Type", sas->rsct);
 }
 
 }  // namespace
@@ -196,6 +209,7 @@ void BlobService::handle(http::Request& req, http::Response& res) {
     });
     if (ctx.secondary && op.write) throw err::write_operation_not_supported_on_secondary();
     run(call);
+    if (ctx.op == Operation::kGetBlob || ctx.op == Operation::kGetBlobProperties) apply_sas_overrides(req, res);
     if (ctx.op != Operation::kPreflight && req.headers.has("origin")) add_cors_headers(call);
   } catch (const AzureError& e) {
     http::Response fresh;

@@ -27,7 +27,9 @@ std::string new_etag() {
 
 void add_common_headers(const http::Request& req, const RequestContext& ctx, http::Response& res) {
   res.headers.set("x-ms-request-id", ctx.request_id);
-  res.headers.set("x-ms-version", kApiVersion);
+  // Azure answers in the version the client asked for.
+  const std::string* version = req.headers.find("x-ms-version");
+  res.headers.set("x-ms-version", version && !version->empty() ? *version : std::string(kApiVersion));
   res.headers.set("Server", "Kiln-Blob/1.0 Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0");
   if (const auto* id = req.headers.find("x-ms-client-request-id")) res.headers.set("x-ms-client-request-id", *id);
   res.headers.set("Date", timefmt::rfc1123(timefmt::now()));

@@ -46,6 +46,16 @@ def test_blob_sas_permissions_and_expiry(kiln, container):
     assert e.value.error_code == "AuthenticationFailed"
 
 
+def test_blob_sas_response_header_overrides(kiln, container):
+    container.get_blob_client("o.bin").upload_blob(b"data")
+    sas = generate_blob_sas(kiln.account, container.container_name, "o.bin", account_key=kiln.key, permission="r",
+                            expiry=soon(), content_type="text/csv", content_disposition="attachment; filename=x.csv")
+    r = requests.get(f"{kiln.blob_url}/{container.container_name}/o.bin?{sas}")
+    assert r.status_code == 200 and r.content == b"data"
+    assert r.headers["Content-Type"] == "text/csv"
+    assert r.headers["Content-Disposition"] == "attachment; filename=x.csv"
+
+
 def test_blob_sas_ip_and_protocol(kiln, container):
     container.get_blob_client("ip").upload_blob(b"x")
     name = container.container_name
