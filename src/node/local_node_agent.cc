@@ -81,6 +81,9 @@ LocalNodeAgent::LocalNodeAgent(NodeConfig config) : config_(std::move(config)) {
   layout_ = std::make_unique<NodeLayout>(config_.root_dir, task_owner_);
   if (task_owner_) ensure_traversable(layout_->root(), *task_owner_);
   kill_leftover_tasks(layout_->root());
+  cgroup_ = NodeCgroup::create("kiln-" + std::to_string(::getpid()) + "-" + config_.pool_id + "-" +
+                                   config_.node_id,
+                               config_.cores, config_.memory_bytes);
   runner_ = std::make_unique<ProcessRunner>();
 }
 
@@ -102,6 +105,7 @@ LocalNodeAgent::~LocalNodeAgent() {
     for (auto& t : launchers) t.join();
   }
   runner_.reset();  // reaps the rest and delivers their completions
+  cgroup_.reset();
 }
 
 void LocalNodeAgent::run(const TaskSpec& spec, TaskCallbacks callbacks) {
@@ -197,6 +201,7 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   req.stderr_fd = dir.stderr_fd;
   req.run_as = owner;
   req.kill_with_parent = true;
+  if (cgroup_) req.join_cgroups = cgroup_->procs_files();
   std::optional<ProcessRunner::Clock::time_point> deadline;
   if (spec.max_wall_clock_ms) {
     deadline = ProcessRunner::Clock::now() + std::chrono::milliseconds(*spec.max_wall_clock_ms);

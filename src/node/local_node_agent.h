@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "node/node_agent.h"
+#include "node/node_cgroup.h"
 #include "node/node_layout.h"
 #include "node/process_runner.h"
 
@@ -66,6 +67,7 @@ class LocalNodeAgent final : public NodeAgent {
   NodeConfig config_;
   std::optional<Owner> task_owner_;  // who non-admin tasks run as (none: no switching)
   std::unique_ptr<NodeLayout> layout_;
+  std::unique_ptr<NodeCgroup> cgroup_;  // null where the host cannot confine tasks
 
   std::mutex mu_;
   std::condition_variable work_cv_;

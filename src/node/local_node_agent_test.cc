@@ -336,6 +336,30 @@ TEST_F(LocalNodeAgentTest, NonAdminTasksCanUseWhatAnAdminStartTaskCopiedToShared
   server.stop();
 }
 
+TEST_F(LocalNodeAgentTest, TasksRunInTheNodesCgroupWhereTheHostAllows) {
+  NodeConfig c = agent->config();
+  c.node_id = "limited";
+  c.root_dir = dir / "nodes/limited";
+  c.cores = 1;
+  c.memory_bytes = 512ll << 20;
+  auto limited = make_local_node_agent(c);
+  auto cg = NodeCgroup::create("kiln-probe-" + std::to_string(::getpid()), 1, 1 << 20);
+  if (!cg) GTEST_SKIP() << "this host offers no writable cgroups";
+  cg.reset();
+  Recorder rec;
+  limited->run(task("j", "t",
+                    "cat /proc/self/cgroup; "
+                    "cat /sys/fs/cgroup/memory$(grep :memory: /proc/self/cgroup | cut -d: -f3)"
+                    "/memory.limit_in_bytes /sys/fs/cgroup$(grep ^0:: /proc/self/cgroup | cut -d: -f3)"
+                    "/memory.max 2>/dev/null"),
+               rec.callbacks());
+  ASSERT_TRUE(rec.wait_complete());
+  std::string groups = testing::slurp(c.root_dir + "/" + limited->task_dir("j", "t") + "/stdout.txt");
+  std::string name = "kiln-" + std::to_string(::getpid()) + "-pool1-limited";
+  EXPECT_NE(groups.find(name), std::string::npos) << groups;
+  EXPECT_NE(groups.find(std::to_string(512ll << 20) + "\n"), std::string::npos) << groups;
+}
+
 TEST_F(LocalNodeAgentTest, InvalidIdsNeverNameAPath) {
   Recorder rec;
   agent->run(task("j", "../../escape", "true"), rec.callbacks());

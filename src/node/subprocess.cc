@@ -33,6 +33,7 @@ struct ChildArgs {
   uid_t uid;
   gid_t gid;
   bool kill_with_parent;
+  const char* const* cgroup_procs;  // null-terminated
   int max_fd;  // for closing descriptors when close_range is missing
   // Written by the child when a step fails (the parent reads it after the
   // vfork-style resume).
@@ -62,6 +63,13 @@ int child_main(void* arg) {
     if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
   }
   if (::syscall(SYS_setsid) < 0) child_fail(a, "setsid");
+  for (const char* const* p = a->cgroup_procs; *p; ++p) {
+    long fd = ::syscall(SYS_openat, AT_FDCWD, *p, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      (void)::syscall(SYS_write, fd, "0", 1);
+      ::syscall(SYS_close, fd);
+    }
+  }
   // chdir before dropping privileges: the task may lack search permission on
   // the node root's ancestors but still owns its working directory.
   if (::syscall(SYS_chdir, a->cwd) != 0) child_fail(a, "chdir");
@@ -160,6 +168,10 @@ SpawnResult spawn_process(const SpawnRequest& request) {
     args.gid = request.run_as->gid;
   }
   args.kill_with_parent = request.kill_with_parent;
+  std::vector<const char*> cgroup_procs;
+  for (const auto& p : request.join_cgroups) cgroup_procs.push_back(p.c_str());
+  cgroup_procs.push_back(nullptr);
+  args.cgroup_procs = cgroup_procs.data();
   args.max_fd = open_file_limit();
 
   auto stack = std::make_unique<char[]>(kChildStackBytes);

@@ -33,6 +33,9 @@ struct SpawnRequest {
   // SIGKILL the child when the spawning thread's process dies (PR_SET_PDEATHSIG;
   // note it fires when the spawning *thread* exits, so spawn from long-lived threads).
   bool kill_with_parent = false;
+  // cgroup.procs files the child writes "0" into (joining those cgroups) before
+  // it drops privileges; failures are ignored (the task then runs unconfined).
+  std::vector<std::string> join_cgroups;
 };
 
 struct SpawnResult {
