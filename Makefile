@@ -19,12 +19,12 @@ unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 integration: build
-	KILN_BIN=$(abspath $(BUILD))/src/cli/kiln /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+	KILN_BIN=$(abspath $(BUILD))/src/cli/kiln scripts/run-integration.sh
 
 fuzz: deps
 	scripts/run-fuzzers.sh
 
-# Fuzzers run before the integration suite so pytest's summary closes the output.
+# Fuzzers run before the integration suite so its combined summary closes the output.
 test: unit
 	@if [ -x scripts/run-fuzzers.sh ]; then scripts/run-fuzzers.sh; fi
 	$(MAKE) --no-print-directory integration
