@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
              {"seconds", round3(r.seconds)},
              {"mb_per_s", round3(r.mb_per_second)},
              {"peak_rss_kib", r.peak_rss_kib},
+             {"commit_seconds", round3(r.commit_seconds)},
              {"error", r.error}};
     } else {
       ListResult r = list_all(url, max_results, expect_blobs, min_seconds);

@@ -9,14 +9,33 @@ import os
 import platform
 
 
+MEDIAN_OF = {
+    "get4k": lambda r: r.get("ops_per_s"),
+    "put4k": lambda r: r.get("ops_per_s"),
+    "disk_dsync": lambda r: max(r.get("dsync_4k_append_ops_per_s", 0), r.get("dsync_4k_overwrite_ops_per_s", 0)),
+}
+
+
 def load(path):
-    results = {}
+    """Results by (workload, target, connections). A workload measured in several
+    rounds keeps its median round (by its main figure; failed rounds rank lowest)."""
+    rounds = {}
     with open(path) as f:
         for line in f:
             line = line.strip()
             if line:
                 r = json.loads(line)
-                results[(r["workload"], r["target"], r["connections"])] = r["result"]
+                rounds.setdefault((r["workload"], r["target"], r["connections"]), []).append(r["result"])
+    results = {}
+    for key, runs in rounds.items():
+        figure = MEDIAN_OF.get(key[0])
+        if figure and len(runs) > 1:
+            runs = sorted(runs, key=lambda r: (figure(r) or 0) if not r.get("error") else -1)
+            chosen = dict(runs[len(runs) // 2])
+            chosen["rounds"] = [None if r.get("error") else figure(r) for r in runs]
+            results[key] = chosen
+        else:
+            results[key] = runs[-1]
     return results
 
 
@@ -172,6 +191,7 @@ def main():
     p.add_argument("--big-size", type=int, default=1 << 30)
     p.add_argument("--blob-count", type=int, default=10000)
     p.add_argument("--rate-seconds", default="5")
+    p.add_argument("--rounds", default="1")
     p.add_argument("--markdown")
     a = p.parse_args()
     res = load(a.results)
@@ -183,8 +203,27 @@ def main():
         if why:
             problems.append(f"{workload} {target} ({conns} conn): {why}")
 
+    notes = []
+    for workload, label in (("get4k", "4 KiB GET"), ("put4k", "4 KiB PUT")):
+        spread = []
+        for t in ("kiln", "azurite", "nginx"):
+            r = res.get((workload, t, 16))
+            if r and r.get("rounds"):
+                spread.append(f'{t} ' + "/".join(fmt(x) for x in r["rounds"]))
+        if spread:
+            notes.append(f"{label} at 16 connections, ops/s of each round: " + "; ".join(spread))
+    d = res.get(("disk_dsync", "disk", 1))
+    if d and d.get("rounds"):
+        notes.append("disk 4 KiB O_DSYNC ops/s of each round: " + "/".join(fmt(x) for x in d["rounds"]))
+    for t in ("kiln", "azurite"):
+        up = res.get(("upload", t, 4))
+        if up and not up.get("error") and "commit_seconds" in up:
+            notes.append(f'{t} upload: Put Block List took {up["commit_seconds"]:.2f} s of {up["seconds"]:.2f} s')
+
     print()
     print(render(rows, markdown=False))
+    for n in notes:
+        print("note:", n)
     disk_text = describe_disk(disk)
     if disk_text:
         print("\n" + disk_text)
@@ -194,11 +233,13 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     md = [f"Measured {now} on {os.cpu_count()} cores, Linux {platform.release()}; "
           f"Azurite {a.azurite_version} (`--loose`, data on disk, no fsync); Kiln with a data directory on disk; "
-          f"nginx-light (Debian) serving the same bytes from static files; {a.rate_seconds} s per rate "
-          "measurement, one epoll client thread on the same machine.",
+          f"nginx-light (Debian) serving the same bytes from static files; each rate is the median of "
+          f"{a.rounds} rounds of {a.rate_seconds} s (servers taking turns), one epoll client thread on the same machine.",
           "", "```", a.command, "```", "", render(rows, markdown=True)]
     if disk_text:
         md += ["", disk_text]
+    if notes:
+        md += [""] + [f"- {n}" for n in notes]
     if problems:
         md += [""] + [f"- problem: {why}" for why in problems]
     text = "\n".join(md) + "\n"

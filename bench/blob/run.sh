@@ -4,7 +4,8 @@
 # bandwidth and 4 KiB O_DSYNC rate) side by side, in one run, on one workload.
 # Prints a table of figures and Kiln/peer ratios, then the same as markdown.
 #
-#   bench/blob/run.sh [--quick] [--build-dir DIR] [--kiln PATH] [--markdown FILE] [--keep]
+#   bench/blob/run.sh [--quick] [--rounds N] [--build-dir DIR] [--no-build] [--kiln PATH]
+#                     [--markdown FILE] [--keep]
 #
 # Every server listens on a free 127.0.0.1 port; every data directory lives in one
 # temporary work directory (on the disk that is measured). Everything this script
@@ -17,6 +18,8 @@ build_dir="${KILN_BUILD_DIR:-$repo/build}"
 kiln_bin=""
 quick=0
 keep=0
+build=1
+rounds_override=""
 markdown_out=""
 command_line="bench/blob/run.sh $*"
 
@@ -27,7 +30,9 @@ while [ $# -gt 0 ]; do
     --kiln) kiln_bin=$2; shift ;;
     --markdown) markdown_out=$2; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --no-build) build=0 ;;
+    --rounds) rounds_override=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -36,10 +41,11 @@ done
 
 # Workload sizes: full run, or --quick (a smoke run of a few seconds each).
 if [ "$quick" = 1 ]; then
-  rate_seconds=1; warmup=0.2; big_size=$((128 << 20)); blob_count=1000; list_seconds=0.5; dsync_seconds=0.5
+  rounds=1; rate_seconds=1; warmup=0.2; big_size=$((128 << 20)); blob_count=1000; list_seconds=0.5; dsync_seconds=0.5
 else
-  rate_seconds=5; warmup=0.5; big_size=$((1 << 30)); blob_count=10000; list_seconds=2; dsync_seconds=3
+  rounds=3; rate_seconds=2; warmup=0.5; big_size=$((1 << 30)); blob_count=10000; list_seconds=2; dsync_seconds=3
 fi
+[ -z "$rounds_override" ] || rounds=$rounds_override
 connection_levels=(1 16 64)
 block_size=$((8 << 20))
 upload_connections=4
@@ -85,16 +91,22 @@ if [ ! -f "$build_dir/build.ninja" ] && [ ! -f "$build_dir/Makefile" ]; then
   log "configuring $build_dir"
   cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-log "building the load generator and disk probe"
-if ! cmake --build "$build_dir" --target kiln-blob-loadgen kiln-blob-diskprobe -j2 >"$work/build.log" 2>&1; then
-  if [ -x "$loadgen" ] && [ -x "$diskprobe" ]; then
-    log "the build fails now (see below); using the tools already built"; tail -n 5 "$work/build.log" >&2
-  else
-    cat "$work/build.log" >&2; exit 1
+if [ "$build" = 0 ]; then
+  log "using the binaries already built in $build_dir"
+else
+  log "building the load generator and disk probe"
+  if ! cmake --build "$build_dir" --target kiln-blob-loadgen kiln-blob-diskprobe -j2 >"$work/build.log" 2>&1; then
+    if [ -x "$loadgen" ] && [ -x "$diskprobe" ]; then
+      log "the build fails now (see below); using the tools already built"; tail -n 5 "$work/build.log" >&2
+    else
+      cat "$work/build.log" >&2; exit 1
+    fi
   fi
-fi
-if [ "$kiln_bin" = "$build_dir/src/cli/kiln" ]; then
-  cmake --build "$build_dir" --target kiln -j2 >/dev/null 2>&1 || log "kiln does not build now; Kiln's column will be empty"
+  if [ "$kiln_bin" = "$build_dir/src/cli/kiln" ]; then
+    log "building kiln"
+    cmake --build "$build_dir" --target kiln -j2 >"$work/build-kiln.log" 2>&1 ||
+      log "kiln does not build now: $(grep -m1 -E 'error' "$work/build-kiln.log" || tail -n 1 "$work/build-kiln.log")"
+  fi
 fi
 if [ ! -x "$here/node_modules/.bin/azurite-blob" ]; then
   log "installing Azurite (npm ci in bench/blob)"
@@ -206,19 +218,25 @@ done
 targets=("${ready_targets[@]}")
 
 # --- 4 KiB GET and PUT at 1/16/64 connections ---------------------------------------------------
+# Short rounds, the servers taking turns; the report keeps each one's median round, so a
+# burst of a neighbour's load on this shared machine hits every server alike.
 rate() { "$loadgen" rate --warmup "$warmup" --seconds "$rate_seconds" "$@"; }
 for c in "${connection_levels[@]}"; do
-  measure get4k nginx "$c" rate --url "http://127.0.0.1:$nginx_port/small" --connections "$c" --expect-bytes 4096
-  for t in "${targets[@]}"; do
-    measure get4k "$t" "$c" rate --url "${base[$t]}/bench/small?${sas_bench[$t]}" --header "$api_version" \
-      --connections "$c" --expect-bytes 4096
+  for round in $(seq "$rounds"); do
+    measure get4k nginx "$c" rate --url "http://127.0.0.1:$nginx_port/small" --connections "$c" --expect-bytes 4096
+    for t in "${targets[@]}"; do
+      measure get4k "$t" "$c" rate --url "${base[$t]}/bench/small?${sas_bench[$t]}" --header "$api_version" \
+        --connections "$c" --expect-bytes 4096
+    done
   done
 done
-measure disk_dsync disk 1 "$diskprobe" --what dsync --dir "$work" --dsync-seconds "$dsync_seconds"
-for c in "${connection_levels[@]}"; do
-  for t in "${targets[@]}"; do
-    measure put4k "$t" "$c" rate --url "${base[$t]}/bench/put-c$c-{n}?${sas_bench[$t]}" --method PUT \
-      --body-size 4096 --header "$api_version" --header "x-ms-blob-type: BlockBlob" --connections "$c"
+for round in $(seq "$rounds"); do
+  measure disk_dsync disk 1 "$diskprobe" --what dsync --dir "$work" --dsync-seconds "$dsync_seconds"
+  for c in "${connection_levels[@]}"; do
+    for t in "${targets[@]}"; do
+      measure put4k "$t" "$c" rate --url "${base[$t]}/bench/put-c$c-r$round-{n}?${sas_bench[$t]}" --method PUT \
+        --body-size 4096 --header "$api_version" --header "x-ms-blob-type: BlockBlob" --connections "$c"
+    done
   done
 done
 
@@ -227,10 +245,13 @@ measure disk_bandwidth disk 1 "$diskprobe" --what bandwidth --dir "$work" --size
 for t in "${targets[@]}"; do
   measure upload "$t" "$upload_connections" "$loadgen" upload --url "${base[$t]}/bench/big?${sas_bench[$t]}" \
     --size "$big_size" --block-size "$block_size" --connections "$upload_connections" --watch-pid "${pid_of[$t]}"
+done
+# Downloads back to back, so they meet the same machine.
+measure download nginx 1 "$loadgen" download --url "http://127.0.0.1:$nginx_port/big" --expect-bytes "$big_size"
+for t in "${targets[@]}"; do
   measure download "$t" 1 "$loadgen" download --url "${base[$t]}/bench/big?${sas_bench[$t]}" \
     --expect-bytes "$big_size" --watch-pid "${pid_of[$t]}"
 done
-measure download nginx 1 "$loadgen" download --url "http://127.0.0.1:$nginx_port/big" --expect-bytes "$big_size"
 
 # --- create N blobs, then list them in pages of 5000 --------------------------------------------
 for t in "${targets[@]}"; do
@@ -243,4 +264,4 @@ done
 # --- report ---------------------------------------------------------------------------------------
 /usr/bin/python3 "$here/report.py" "$results" --command "$command_line" --quick "$quick" \
   --azurite-version "$azurite_version" --big-size "$big_size" --blob-count "$blob_count" \
-  --rate-seconds "$rate_seconds" ${markdown_out:+--markdown "$markdown_out"}
+  --rate-seconds "$rate_seconds" --rounds "$rounds" ${markdown_out:+--markdown "$markdown_out"}

@@ -189,6 +189,7 @@ TransferResult staged_upload(const std::string& blob_url, uint64_t size, uint64_
     std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
     for (uint64_t i = 0; i < blocks; ++i) xml += "<Latest>" + block_id(i) + "</Latest>";
     xml += "</BlockList>";
+    auto commit_start = Clock::now();
     try {
       Connection conn(u.host, u.port);
       ResponseParser parser;
@@ -198,6 +199,7 @@ TransferResult staged_upload(const std::string& blob_url, uint64_t size, uint64_
     } catch (const std::exception& e) {
       result.error = e.what();
     }
+    result.commit_seconds = since(commit_start);
   }
   result.seconds = since(start);
   result.peak_rss_kib = watcher.stop();

@@ -13,6 +13,7 @@ struct TransferResult {
   double seconds = 0;
   double mb_per_second = 0;  // 10^6 bytes per second
   uint64_t peak_rss_kib = 0; // of the watched server process, 0 when none
+  double commit_seconds = 0; // staged upload: the Put Block List alone
   std::string error;         // empty on success
 };
 
