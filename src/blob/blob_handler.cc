@@ -129,6 +129,7 @@ void put_blob(Call& c) {
   BlobProperties props = read_content_properties(c.req.headers, true);
   Metadata meta = read_metadata(c.req.headers);
   Conditions cond = parse_conditions(c.req.headers);
+  std::string tier = type == "BlockBlob" ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
   bool use_file = type == "BlockBlob" && c.req.body.size() > kInlineLimit;
   std::string file = use_file ? c.be.files.create(c.req.body) : "";
   BlobRecord out;
@@ -151,6 +152,7 @@ void put_blob(Call& c) {
       b.container = c.ctx.container;
       b.name = c.ctx.blob;
       b.blob_type = type;
+      b.access_tier = tier;
       b.size = int64_t(c.req.body.size());
       b.file = file;
       if (!use_file && type == "BlockBlob") b.inline_data = c.req.body;
@@ -276,6 +278,32 @@ void lease_blob(Call& c) {
   BlobRecord b = modify_blob(c, [&](BlobRecord& b) { apply_lease_action(b.lease, c.req, c.ctx.now_us, c.res); });
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
+}
+
+std::string read_access_tier(const http::Headers& h, const char* header) {
+  const std::string* v = h.find(header);
+  if (!v) return "";
+  std::string t = *v;
+  for (char& ch : t) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (t == "hot") return "Hot";
+  if (t == "cool") return "Cool";
+  if (t == "cold") return "Cold";
+  if (t == "archive") throw err::feature_not_supported("The Archive access tier");
+  throw err::invalid_header_value(header, *v);
+}
+
+// Tiers are recorded and reported; Kiln stores every tier the same way.
+void set_blob_tier(Call& c) {
+  std::string tier = read_access_tier(c.req.headers, "x-ms-access-tier");
+  if (tier.empty()) throw err::missing_required_header("x-ms-access-tier");
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  c.be.store.write([&](MetadataWriter& w) {
+    BlobRecord b = require_blob(w, c.ctx);
+    if (b.blob_type != "BlockBlob") throw err::invalid_blob_type();
+    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+    b.access_tier = tier;  // Azure does not change ETag or Last-Modified for a tier change
+    w.put_blob(b);
+  });
 }
 
 void snapshot_blob(Call& c) {

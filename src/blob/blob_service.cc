@@ -64,6 +64,7 @@ void run(Call& c) {
     case Operation::kGetBlockList: return get_block_list(c);
     case Operation::kAppendBlock: return append_block(c);
     case Operation::kAbortCopyBlob: return abort_copy_blob(c);
+    case Operation::kSetBlobTier: return set_blob_tier(c);
     case Operation::kUnsupportedService:
     case Operation::kUnsupportedContainer:
     case Operation::kUnsupportedBlob:

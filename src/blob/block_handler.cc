@@ -84,6 +84,7 @@ void put_block_list(Call& c) {
   props.content_disposition = c.req.headers.get("x-ms-blob-content-disposition");
   props.content_md5 = c.req.headers.get("x-ms-blob-content-md5");
   Metadata meta = read_metadata(c.req.headers);
+  std::string tier = read_access_tier(c.req.headers, "x-ms-access-tier");
 
   // Plan outside the write transaction (copying bytes there would stall every
   // other writer), then commit only if nothing we planned from changed.
@@ -161,6 +162,7 @@ void put_block_list(Call& c) {
         b.container = c.ctx.container;
         b.name = c.ctx.blob;
         b.blob_type = "BlockBlob";
+        b.access_tier = tier;
         b.size = int64_t(total);
         b.file = file;
         b.etag = new_etag();

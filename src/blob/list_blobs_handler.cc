@@ -70,7 +70,10 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
       .elem("Cache-Control", b.props.cache_control)
       .elem("Content-Disposition", b.props.content_disposition)
       .elem("BlobType", b.blob_type);
-  if (b.blob_type == "BlockBlob") x.elem("AccessTier", "Hot").elem("AccessTierInferred", "true");
+  if (b.blob_type == "BlockBlob") {
+    x.elem("AccessTier", b.access_tier.empty() ? "Hot" : b.access_tier);
+    if (b.access_tier.empty()) x.elem("AccessTierInferred", "true");
+  }
   LeaseRecord l = b.snapshot.empty() ? effective_lease(b.lease, now_us) : LeaseRecord{};
   x.elem("LeaseStatus", lease_active(l) ? "locked" : "unlocked").elem("LeaseState", l.state);
   if (l.state == "leased") x.elem("LeaseDuration", l.duration < 0 ? "infinite" : "fixed");

@@ -68,7 +68,8 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     return req.headers.has("x-ms-copy-source") ? Operation::kUnsupportedBlob : Operation::kAppendBlock;
   }
   if (comp == "copy" && m == "PUT") return Operation::kAbortCopyBlob;
-  if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" || comp == "tier" || comp == "tags" ||
+  if (comp == "tier" && m == "PUT") return Operation::kSetBlobTier;
+  if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" || comp == "tags" ||
       comp == "undelete" || comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
       comp == "legalhold" || comp == "seal")
     return Operation::kUnsupportedBlob;
@@ -116,6 +117,7 @@ const OperationInfo& info(Operation op) {
     OP(kGetBlockList, R::kObject, false, "r")
     OP(kAppendBlock, R::kObject, true, "aw")
     OP(kAbortCopyBlob, R::kObject, true, "w")
+    OP(kSetBlobTier, R::kObject, true, "w")
     OP(kUnsupportedBlob, R::kObject, true, "")
 #undef OP
     default:

@@ -76,6 +76,7 @@ struct BlobRecord {
   LeaseRecord lease;
   std::vector<BlockRef> committed_blocks;  // block blobs committed with a block list
   int64_t append_count = 0;                // committed append blocks
+  std::string access_tier;                 // block blobs: "" (inferred Hot), Hot, Cool or Cold
   // Copy state (copies are synchronous, so status is "success" once visible).
   std::string copy_id, copy_source, copy_status, copy_progress;
   int64_t copy_completion_us = 0;

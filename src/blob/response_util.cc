@@ -77,8 +77,8 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
     h.set("x-ms-lease-status", "unlocked");
   }
   if (b.blob_type == "BlockBlob") {
-    h.set("x-ms-access-tier", "Hot");
-    h.set("x-ms-access-tier-inferred", "true");
+    h.set("x-ms-access-tier", b.access_tier.empty() ? "Hot" : b.access_tier);
+    if (b.access_tier.empty()) h.set("x-ms-access-tier-inferred", "true");
   } else if (b.blob_type == "AppendBlob") {
     h.set("x-ms-blob-committed-block-count", std::to_string(b.append_count));
   }

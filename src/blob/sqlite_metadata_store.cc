@@ -90,7 +90,7 @@ std::string blob_doc(const BlobRecord& b) {
             {"ctime", b.created_us}, {"ct", p.content_type}, {"ce", p.content_encoding},
             {"cl", p.content_language}, {"md5", p.content_md5}, {"cc", p.cache_control},
             {"cd", p.content_disposition}, {"meta", meta_json(b.metadata)}, {"lease", lease_json(b.lease)},
-            {"appends", b.append_count}};
+            {"appends", b.append_count}, {"tier", b.access_tier}};
   if (!b.copy_id.empty()) {
     j["copy"] = {{"id", b.copy_id}, {"source", b.copy_source}, {"status", b.copy_status},
                  {"progress", b.copy_progress}, {"done", b.copy_completion_us}};
@@ -113,6 +113,7 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.metadata = meta_from(j["meta"]);
   b.lease = lease_from(j["lease"]);
   b.append_count = j.value("appends", int64_t(0));
+  b.access_tier = j.value("tier", "");
   if (j.contains("copy")) {
     const auto& c = j["copy"];
     b.copy_id = c.value("id", "");
