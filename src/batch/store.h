@@ -70,7 +70,8 @@ class Store {
   virtual void scan_task_docs(
       const std::string& job_key, const std::string& after_key, const std::optional<std::string>& state,
       const std::function<bool(const std::string& key, const std::string& id, const std::string& doc)>& visit) = 0;
-  // Every task not completed, in the order they were added (for recovery).
+  // Every task not completed, in the order they were added (for recovery);
+  // the document (json) is only loaded for tasks that are not active.
   virtual void scan_unfinished(const std::function<void(const std::string& job_key, TaskRow&)>& visit) = 0;
   virtual std::vector<TaskCountRow> count_tasks(const std::string& job_key) = 0;
 

@@ -124,3 +124,29 @@ def test_required_slots_and_user_identity(client, job):
         assert out == "0"
         out = b"".join(client.file.get_from_task(job, "wide", "stdout.txt")).decode().strip()
         assert out != "0"
+
+
+def test_retention_time_removes_task_directory(client, job):
+    client.task.add(job, bm.TaskAddParameter(id="short", command_line="/bin/sh -c 'echo kept'",
+                                             constraints=bm.TaskConstraints(retention_time="PT1S")))
+    wait_task(client, job, "short")
+
+    def gone():
+        try:
+            b"".join(client.file.get_from_task(job, "short", "stdout.txt"))
+            return False
+        except BatchErrorException as e:
+            return e.error.code == "FileNotFound"
+    wait_for(gone, what="task directory removed after its retention time")
+    assert client.task.get(job, "short").state == "completed"
+
+
+def test_disable_job_requeues_running_tasks(client, job):
+    client.task.add(job, bm.TaskAddParameter(id="long", command_line="/bin/sleep 2"))
+    wait_task(client, job, "long", state="running")
+    client.job.disable(job, "requeue")
+    task = client.task.get(job, "long")
+    assert task.state == "active" and task.execution_info.requeue_count == 1
+    client.job.enable(job)
+    task = wait_task(client, job, "long")
+    assert task.execution_info.result == "success" and task.execution_info.requeue_count == 1
