@@ -5,7 +5,8 @@
 #      prints the top self-time symbols;
 #   2. 4 KiB PUT at 16 connections while `strace -c -f` counts the server's
 #      syscalls: fsync/fdatasync per acknowledged PUT shows how well commits are grouped
-#      (strace slows the server; read the counts, not the rate).
+#      (strace slows the server; read the counts, not the rate);
+#   3. a 512 MiB staged upload (8 MiB blocks, 4 in flight) under `perf record -g`.
 #
 #   bench/blob/profile.sh [--build-dir DIR] [--seconds N]
 set -euo pipefail
@@ -77,3 +78,16 @@ sleep 0.5
 kill -INT "$tracer"
 wait "$tracer" 2>/dev/null || true
 head -n 25 "$work/strace.txt" || true
+
+echo
+echo "== 512 MiB staged upload, perf record on kiln"
+perf record -q -F 499 --call-graph dwarf,16384 -p "$kiln_pid" -o "$work/perf-up.data" >/dev/null 2>&1 &
+recorder=$!
+sleep 0.5
+"$loadgen" upload --url "$base/bench/big?$sas" --size $((512 << 20)) --connections 4
+kill -INT "$recorder"
+wait "$recorder" 2>/dev/null || true
+perf report -i "$work/perf-up.data" --stdio --no-children --sort dso,symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | cut -c1-160 | head -n 15
+echo "-- inclusive"
+perf report -i "$work/perf-up.data" --stdio --children --sort symbol -g none 2>/dev/null | grep -E '^ +[0-9.]+%' |
+  grep -E 'kiln::' | cut -c1-160 | head -n 20
