@@ -21,7 +21,8 @@ bool key_matches(const Account& a, const std::string& string_to_sign, const std:
 void check_shared_key(const http::Request& req, const RequestContext& ctx, const std::string& header) {
   shared_key::Authorization auth;
   if (!shared_key::parse_authorization(header, auth)) {
-    throw err::invalid_header_value("Authorization", header);
+    // e.g. "Bearer ...": Kiln has no Azure AD.
+    throw err::authentication_failed("Authentication scheme is not supported: only SharedKey, SharedKeyLite and SAS.");
   }
   if (auth.account != ctx.account) {
     throw err::authentication_failed("The MAC signature found in the HTTP request is not the same as any computed signature.");

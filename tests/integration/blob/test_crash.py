@@ -102,3 +102,40 @@ def test_in_memory_mode_leaves_nothing(kiln_factory, tmp_path):
     assert svc.get_blob_client("mem", "b").download_blob().readall() == b"x" * 200000
     server.stop()
     assert [p for p in os.listdir(tmp_path) if p.startswith("kiln-blob-")] == []
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_large_download_streams_with_flat_memory(kiln_factory):
+    server = kiln_factory()
+    svc = BlobServiceClient.from_connection_string(server.connection_string, max_single_put_size=4 * 1024 * 1024,
+                                                   max_block_size=4 * 1024 * 1024, max_single_get_size=128 * 1024 * 1024)
+    blob = svc.create_container("stream").get_blob_client("big")
+    chunk = os.urandom(1024 * 1024)
+    blob.upload_blob(chunk * 128, max_concurrency=2)  # 128 MiB
+    pid = server.proc.pid
+    baseline = rss_kib(pid)
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kib(pid))
+            time.sleep(0.01)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    digest = hashlib.sha256()
+    # One GET for the whole 128 MiB blob: the server streams it from the file.
+    for part in blob.download_blob().chunks():
+        digest.update(part)
+    done.set()
+    t.join()
+    assert digest.hexdigest() == hashlib.sha256(chunk * 128).hexdigest()
+    assert peak[0] - baseline < 32 * 1024, f"server RSS grew by {(peak[0] - baseline) // 1024} MiB"
