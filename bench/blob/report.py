@@ -12,6 +12,7 @@ import platform
 MEDIAN_OF = {
     "get4k": lambda r: r.get("ops_per_s"),
     "put4k": lambda r: r.get("ops_per_s"),
+    "download": lambda r: r.get("mb_per_s"),
     "disk_dsync": lambda r: max(r.get("dsync_4k_append_ops_per_s", 0), r.get("dsync_4k_overwrite_ops_per_s", 0)),
 }
 
@@ -33,6 +34,8 @@ def load(path):
             runs = sorted(runs, key=lambda r: (figure(r) or 0) if not r.get("error") else -1)
             chosen = dict(runs[len(runs) // 2])
             chosen["rounds"] = [None if r.get("error") else figure(r) for r in runs]
+            if any("peak_rss_kib" in r for r in runs):  # memory: the peak over every round
+                chosen["peak_rss_kib"] = max(r.get("peak_rss_kib", 0) for r in runs)
             results[key] = chosen
         else:
             results[key] = runs[-1]
@@ -195,7 +198,8 @@ def main():
     p.add_argument("--markdown")
     a = p.parse_args()
     res = load(a.results)
-    rows, disk = build_rows(res, a.big_size >> 20, a.blob_count)
+    big_mib = a.big_size >> 20
+    rows, disk = build_rows(res, big_mib, a.blob_count)
 
     problems = []
     for (workload, target, conns) in sorted(res, key=str):
@@ -204,14 +208,16 @@ def main():
             problems.append(f"{workload} {target} ({conns} conn): {why}")
 
     notes = []
-    for workload, label in (("get4k", "4 KiB GET"), ("put4k", "4 KiB PUT")):
+    for workload, conns, label in (("get4k", 16, "4 KiB GET at 16 connections, ops/s"),
+                                   ("put4k", 16, "4 KiB PUT at 16 connections, ops/s"),
+                                   ("download", 1, f"{big_mib} MiB download, MB/s")):
         spread = []
         for t in ("kiln", "azurite", "nginx"):
-            r = res.get((workload, t, 16))
+            r = res.get((workload, t, conns))
             if r and r.get("rounds"):
                 spread.append(f'{t} ' + "/".join(fmt(x) for x in r["rounds"]))
         if spread:
-            notes.append(f"{label} at 16 connections, ops/s of each round: " + "; ".join(spread))
+            notes.append(f"{label} of each round: " + "; ".join(spread))
     d = res.get(("disk_dsync", "disk", 1))
     if d and d.get("rounds"):
         notes.append("disk 4 KiB O_DSYNC ops/s of each round: " + "/".join(fmt(x) for x in d["rounds"]))

@@ -246,11 +246,13 @@ for t in "${targets[@]}"; do
   measure upload "$t" "$upload_connections" "$loadgen" upload --url "${base[$t]}/bench/big?${sas_bench[$t]}" \
     --size "$big_size" --block-size "$block_size" --connections "$upload_connections" --watch-pid "${pid_of[$t]}"
 done
-# Downloads back to back, so they meet the same machine.
-measure download nginx 1 "$loadgen" download --url "http://127.0.0.1:$nginx_port/big" --expect-bytes "$big_size"
-for t in "${targets[@]}"; do
-  measure download "$t" 1 "$loadgen" download --url "${base[$t]}/bench/big?${sas_bench[$t]}" \
-    --expect-bytes "$big_size" --watch-pid "${pid_of[$t]}"
+# Downloads in rounds, taking turns, like the rates.
+for round in $(seq "$rounds"); do
+  measure download nginx 1 "$loadgen" download --url "http://127.0.0.1:$nginx_port/big" --expect-bytes "$big_size"
+  for t in "${targets[@]}"; do
+    measure download "$t" 1 "$loadgen" download --url "${base[$t]}/bench/big?${sas_bench[$t]}" \
+      --expect-bytes "$big_size" --watch-pid "${pid_of[$t]}"
+  done
 done
 
 # --- create N blobs, then list them in pages of 5000 --------------------------------------------
