@@ -6,7 +6,8 @@
 #   2. 4 KiB PUT at 16 connections while `strace -c -f` counts the server's
 #      syscalls: fsync/fdatasync per acknowledged PUT shows how well commits are grouped
 #      (strace slows the server; read the counts, not the rate);
-#   3. a 512 MiB staged upload (8 MiB blocks, 4 in flight) under `perf record -g`.
+#   3. a 512 MiB staged upload (8 MiB blocks, 4 in flight) under `perf record -g`;
+#   4. List Blobs (5000 per page) over 10,000 blobs, repeated, under `perf record -g`.
 #
 #   bench/blob/profile.sh [--build-dir DIR] [--seconds N]
 set -euo pipefail
@@ -91,3 +92,18 @@ perf report -i "$work/perf-up.data" --stdio --no-children --sort dso,symbol 2>/d
 echo "-- inclusive"
 perf report -i "$work/perf-up.data" --stdio --children --sort symbol -g none 2>/dev/null | grep -E '^ +[0-9.]+%' |
   grep -E 'kiln::' | cut -c1-160 | head -n 20
+
+echo
+echo "== List Blobs over 10,000 blobs, perf record on kiln"
+lsas=$(/usr/bin/python3 "$here/sas.py" "$base" list | awk '{print $2}')
+"$loadgen" rate --url "$base/list/blob-{n}?$lsas" --method PUT --body-size 0 "${hdr[@]}" --connections 16 --count 10000
+perf record -q -F 499 --call-graph dwarf,16384 -p "$kiln_pid" -o "$work/perf-list.data" >/dev/null 2>&1 &
+recorder=$!
+sleep 0.5
+"$loadgen" list --url "$base/list?$lsas" --expect 10000 --min-seconds "$seconds"
+kill -INT "$recorder"
+wait "$recorder" 2>/dev/null || true
+perf report -i "$work/perf-list.data" --stdio --no-children --sort dso,symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | cut -c1-160 | head -n 15
+echo "-- inclusive"
+perf report -i "$work/perf-list.data" --stdio --children --sort symbol -g none 2>/dev/null | grep -E '^ +[0-9.]+%' |
+  grep -E 'kiln::' | cut -c1-160 | head -n 25
