@@ -56,6 +56,8 @@ class BatchClient {
 
   // --- account
   std::vector<SupportedImage> list_supported_images(const ListOptions& options = {});
+  // Nodes per state for each pool of the account.
+  std::vector<PoolNodeCounts> list_pool_node_counts(const ListOptions& options = {});
 
   // --- pools
   void add_pool(const PoolSpec& spec);

@@ -135,6 +135,14 @@ struct TaskCounts {
   int active = 0, running = 0, completed = 0, succeeded = 0, failed = 0;
 };
 
+// Node counts of one pool by state (account-level "list pool node counts").
+struct PoolNodeCounts {
+  std::string pool_id;
+  int dedicated_total = 0, dedicated_idle = 0, dedicated_running = 0, dedicated_starting = 0;
+  int low_priority_total = 0;
+  nlohmann::json raw;
+};
+
 // Per-task outcome of add_task_collection.
 struct TaskAddResult {
   std::string task_id;
@@ -154,5 +162,6 @@ Job job_from_json(const nlohmann::json& j);
 Task task_from_json(const nlohmann::json& j);
 ComputeNode node_from_json(const nlohmann::json& j);
 NodeFile node_file_from_json(const nlohmann::json& j);
+PoolNodeCounts pool_node_counts_from_json(const nlohmann::json& j);
 
 }  // namespace kiln::client

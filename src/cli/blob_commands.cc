@@ -62,6 +62,7 @@ int list(ClientContext& ctx, const BlobOptions& o) {
 void add_blob_commands(CLI::App& app) {
   CLI::App* blob = app.add_subcommand("blob", "Upload, download, list and delete blobs");
   blob->require_subcommand(1);
+  describe_exit_codes(blob);
   auto add = [blob](const char* name, const char* help, int (*fn)(ClientContext&, BlobOptions&)) {
     auto o = std::make_shared<BlobOptions>();
     CLI::App* cmd = blob->add_subcommand(name, help);

@@ -67,6 +67,14 @@ client::BatchClient ClientContext::batch_client() const {
   return client::BatchClient(batch_endpoint, {account_name, account_key}, o);
 }
 
+void describe_exit_codes(CLI::App* group) {
+  group->footer(
+      "Exit codes: 0 done; 1 the service refused the request or a task failed; 2 options that do not fit;\n"
+      "3 not found; 4 no server at the endpoint; 5 account name or key rejected; 6 timed out waiting.\n"
+      "Endpoints and account: flags, else KILN_BATCH_ENDPOINT, KILN_BLOB_ENDPOINT, KILN_ACCOUNT_NAME,\n"
+      "KILN_ACCOUNT_KEY, else a connection string, else the local development account and default ports.");
+}
+
 std::shared_ptr<ClientContext> add_client_options(CLI::App* cmd) {
   auto ctx = std::make_shared<ClientContext>();
   const char* group = "Connection";

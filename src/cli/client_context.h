@@ -46,6 +46,9 @@ struct ClientContext {
   bool json() const { return output == "json"; }
 };
 
+// Adds the exit-code table to a verb group's --help.
+void describe_exit_codes(CLI::App* group);
+
 // Adds the connection and output options to `cmd`; returns the context they fill.
 std::shared_ptr<ClientContext> add_client_options(CLI::App* cmd);
 

@@ -42,6 +42,7 @@ void add_id_verb(CLI::App* job, const char* name, const char* help,
 void add_job_commands(CLI::App& app) {
   CLI::App* job = app.add_subcommand("job", "Manage Batch jobs");
   job->require_subcommand(1);
+  describe_exit_codes(job);
   {
     auto spec = std::make_shared<client::JobSpec>();
     CLI::App* cmd = job->add_subcommand("create", "Create a job on a pool");

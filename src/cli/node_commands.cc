@@ -9,6 +9,7 @@ namespace kiln::cli {
 void add_node_commands(CLI::App& app) {
   CLI::App* node = app.add_subcommand("node", "Inspect the compute nodes of a pool");
   node->require_subcommand(1);
+  describe_exit_codes(node);
   {
     auto pool_id = std::make_shared<std::string>();
     CLI::App* cmd = node->add_subcommand("list", "List the nodes of a pool");

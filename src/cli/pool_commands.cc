@@ -106,6 +106,7 @@ int list(ClientContext& ctx, const client::ListOptions& options) {
 void add_pool_commands(CLI::App& app) {
   CLI::App* pool = app.add_subcommand("pool", "Manage Batch pools");
   pool->require_subcommand(1);
+  describe_exit_codes(pool);
 
   {
     auto o = std::make_shared<CreateOptions>();

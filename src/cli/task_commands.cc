@@ -133,6 +133,7 @@ int wait(ClientContext& ctx, const WaitOptions& o) {
 void add_task_commands(CLI::App& app) {
   CLI::App* task = app.add_subcommand("task", "Manage the tasks of a job");
   task->require_subcommand(1);
+  describe_exit_codes(task);
   {
     auto o = std::make_shared<AddOptions>();
     CLI::App* cmd = task->add_subcommand("add", "Add a task to a job");

@@ -85,6 +85,10 @@ std::vector<SupportedImage> BatchClient::list_supported_images(const ListOptions
   return impl_->all<SupportedImage>(impl_->url("/supportedimages", o), supported_image_from_json);
 }
 
+std::vector<PoolNodeCounts> BatchClient::list_pool_node_counts(const ListOptions& o) {
+  return impl_->all<PoolNodeCounts>(impl_->url("/nodecounts", o), pool_node_counts_from_json);
+}
+
 // ---- pools
 
 void BatchClient::add_pool(const PoolSpec& spec) {

@@ -198,4 +198,18 @@ NodeFile node_file_from_json(const json& j) {
   return f;
 }
 
+PoolNodeCounts pool_node_counts_from_json(const json& j) {
+  PoolNodeCounts c;
+  c.pool_id = str(j, "poolId");
+  if (auto d = j.find("dedicated"); d != j.end() && d->is_object()) {
+    c.dedicated_total = num(*d, "total");
+    c.dedicated_idle = num(*d, "idle");
+    c.dedicated_running = num(*d, "running");
+    c.dedicated_starting = num(*d, "starting") + num(*d, "waitingForStartTask");
+  }
+  if (auto l = j.find("lowPriority"); l != j.end() && l->is_object()) c.low_priority_total = num(*l, "total");
+  c.raw = j;
+  return c;
+}
+
 }  // namespace kiln::client

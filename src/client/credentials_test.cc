@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/shared_key.h"
+#include "core/url.h"
+
 namespace kiln::client {
 namespace {
 
@@ -11,6 +14,20 @@ TEST(Credentials, SignsWithTheDecodedKey) {
   EXPECT_EQ(c.sign("GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Sat, 21 Nov 2026 18:00:00 GMT\n"
                    "x-ms-version:2021-08-06\n/devstoreaccount1/devstoreaccount1/c\ncomp:list\nrestype:container"),
             "+mAmvHkDrZoklMmujxrN/oJQcZTMM1173N+tjDZaVFw=");
+}
+
+// The signature azure-batch 13's SharedKeyAuth computes for the same request.
+TEST(Credentials, BatchSignatureMatchesAzureBatchSdk) {
+  http::Headers h;
+  h.set("ocp-date", "Sat, 21 Nov 2026 18:00:00 GMT");
+  h.set("Content-Type", "application/json; odata=minimalmetadata; charset=utf-8");
+  h.set("client-request-id", "abc");
+  h.set("Content-Length", "43");
+  auto query = url::parse_query("api-version=2022-10-01.16.0&$filter=state%20eq%20%27active%27");
+  shared_key::SignedRequest r{"POST", "/jobs", *query, &h};
+  SharedKeyCredential c{std::string(kDevelopmentAccount), std::string(kDevelopmentKey)};
+  EXPECT_EQ(c.sign(shared_key::string_to_sign(shared_key::Service::kBatch, r, "devstoreaccount1")),
+            "JCy2RPNmFnzQ9VKkQDpIwIvb53a9yugLklic56YSFQk=");
 }
 
 TEST(Credentials, RejectsKeyThatIsNotBase64) {
