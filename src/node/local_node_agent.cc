@@ -27,6 +27,7 @@ struct LocalNodeAgent::Attempt {
   bool cancel = false;                 // terminate requested
   pid_t pid = 0;                       // set while the process runs
   bool running_reported = false;       // on_running has returned
+  int64_t running_reported_us = 0;     // ... at this time
   std::optional<TaskOutcome> pending;  // an exit that arrived before that
   int64_t start_time_us = 0;
 };
@@ -230,9 +231,15 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   {
     std::lock_guard lock(a->mu);
     a->running_reported = true;
+    a->running_reported_us = now_us();
     pending.swap(a->pending);
   }
-  if (pending) finish(a, *pending);
+  if (pending) {
+    // The service stamps its start time while on_running runs: an end time
+    // observed before that (a very short task) must not precede it.
+    pending->end_time_us = std::max(pending->end_time_us, a->running_reported_us);
+    finish(a, *pending);
+  }
 }
 
 void LocalNodeAgent::on_exit(const std::shared_ptr<Attempt>& a, const ProcessRunner::Exit& e) {
@@ -266,6 +273,7 @@ void LocalNodeAgent::on_exit(const std::shared_ptr<Attempt>& a, const ProcessRun
       a->pending = std::move(o);
       return;
     }
+    o.end_time_us = std::max(o.end_time_us, a->running_reported_us);
   }
   finish(a, o);
 }
