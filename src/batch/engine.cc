@@ -107,6 +107,7 @@ void Engine::scheduler_loop() {
       provision(actions);
       assign(actions);
       expire_retention(actions);
+      expire_jobs(actions);
     } catch (const std::exception& e) {
       LOG_ERROR("batch: scheduler pass failed: " << e.what());
     }

@@ -210,6 +210,8 @@ class Engine {
                         const std::string& to_state, const std::string& to_result, int slots);
   Json task_view(const std::string& job_id, const Json& doc) const;
   void finish_job_deletions();
+  void begin_termination(JobRt& job, const std::string& reason, std::vector<Action>& actions);
+  void expire_jobs(std::vector<Action>& actions);
   void end_task_now(JobRt& job, const std::string& key, TaskRow& row, const std::string& reason_code,
                     const std::string& message);
 

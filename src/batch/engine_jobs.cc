@@ -5,6 +5,7 @@
 
 #include "batch/engine.h"
 #include "core/log.h"
+#include "core/time_format.h"
 
 namespace kiln::batch {
 namespace {
@@ -241,17 +242,38 @@ void Engine::terminate_job(const std::string& id, const std::string& reason, con
     if (state == "deleting") throw errors::job_being_deleted();
     if (state == "completed") throw errors::job_completed();
     if (state == "terminating") throw errors::job_being_terminated();
-    job.doc["executionInfo"]["terminateReason"] = reason.empty() ? "UserTerminate" : reason;
-    set_state(job.doc, "terminating");
-    std::vector<std::string> running;
-    for (auto& [k, live] : job.live)
-      if (live.state != 'a') running.push_back(k);
-    for (auto& k : running) stop_running_task(job, k, job.live.at(k), false, actions);
-    touch(job.doc);
-    maybe_complete_job(job);
+    begin_termination(job, reason.empty() ? "UserTerminate" : reason, actions);
     persist_job(job);
   }
   run_actions(actions);
+}
+
+// Sets the job terminating: running tasks are ended (not requeued); the job
+// completes once nothing runs.
+void Engine::begin_termination(JobRt& job, const std::string& reason, std::vector<Action>& actions) {
+  job.doc["executionInfo"]["terminateReason"] = reason;
+  set_state(job.doc, "terminating");
+  std::vector<std::string> running;
+  for (auto& [k, live] : job.live)
+    if (live.state != 'a') running.push_back(k);
+  for (auto& k : running) stop_running_task(job, k, job.live.at(k), false, actions);
+  touch(job.doc);
+  maybe_complete_job(job);
+}
+
+// Scheduler pass: jobs past their maxWallClockTime (measured from creation) are terminated.
+void Engine::expire_jobs(std::vector<Action>& actions) {
+  int64_t now = now_us();
+  for (auto& [key, job] : jobs_) {
+    std::string state = job.doc.value("state", "");
+    if (state != "active" && state != "disabled") continue;
+    auto wall = parse_duration_us(job.doc["constraints"].value("maxWallClockTime", kMaxDuration));
+    if (!wall || *wall >= int64_t(9e17)) continue;
+    auto created = timefmt::parse_iso8601(job.doc.value("creationTime", ""));
+    if (!created || timefmt::to_micros(*created) + *wall > now) continue;
+    begin_termination(job, "MaxWallClockTimeExpiry", actions);
+    persist_job(job);
+  }
 }
 
 // Moves a job to completed when it is terminating with nothing running, or when

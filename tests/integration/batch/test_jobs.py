@@ -78,3 +78,15 @@ def test_job_errors(kiln, client, pool):
     response = raw_request(kiln, "POST", "/jobs", '{"id": "x"}')
     assert response.status_code == 400 and response.json()["code"] == "MissingRequiredProperty"
     assert response.json()["values"] == [{"key": "PropertyName", "value": "poolInfo"}]
+
+
+def test_job_max_wall_clock_time_terminates_job(client, pool):
+    job_id = uid("wall")
+    client.job.add(bm.JobAddParameter(id=job_id, pool_info=bm.PoolInformation(pool_id=pool),
+                                      constraints=bm.JobConstraints(max_wall_clock_time="PT2S")))
+    client.task.add(job_id, bm.TaskAddParameter(id="sleeper", command_line="/bin/sleep 30"))
+    job = wait_for(lambda: (j := client.job.get(job_id)).state == "completed" and j)
+    assert job.execution_info.terminate_reason == "MaxWallClockTimeExpiry"
+    task = client.task.get(job_id, "sleeper")
+    assert task.state == "completed" and task.execution_info.failure_info.code == "TaskEnded"
+    client.job.delete(job_id)

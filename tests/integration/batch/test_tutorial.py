@@ -79,7 +79,9 @@ def test_tutorial_workflow(kiln, client):
     wait_all_completed(client, job_id, 3)
 
     for task in client.task.list(job_id):
-        assert task.execution_info.exit_code == 0, task.execution_info.failure_info
+        if task.execution_info.exit_code != 0:
+            err = b"".join(client.file.get_from_task(job_id, task.id, "stderr.txt")).decode()
+            raise AssertionError(f"{task.id} exited {task.execution_info.exit_code}: {err}")
         assert task.execution_info.result == "success"
         assert task.node_info.pool_id == pool_id
         stdout = b"".join(client.file.get_from_task(job_id, task.id, "stdout.txt")).decode()
