@@ -242,7 +242,7 @@ void get_block_list(Call& c) {
 void append_block(Call& c) {
   if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
   if (c.req.body.empty()) throw err::invalid_header_value("Content-Length", "0");
-  if (c.req.body.size() > (4u << 20)) throw err::request_body_too_large();
+  if (c.req.body.size() > kMaxAppendBlockBytes) throw err::request_body_too_large();
   std::string md5 = verify_body(c.req, c.res);
   auto max_size = int_header(c.req.headers, "x-ms-blob-condition-maxsize");
   auto append_pos = int_header(c.req.headers, "x-ms-blob-condition-appendpos");

@@ -145,9 +145,6 @@ AzureError crc64_mismatch(const std::string& expected, const std::string& actual
 AzureError request_body_too_large() {
   return make(413, "RequestBodyTooLarge", "The request body is too large and exceeds the maximum permissible limit.");
 }
-AzureError request_entity_too_large() {
-  return make(413, "RequestBodyTooLarge", "The request body is too large and exceeds the maximum permissible limit.");
-}
 AzureError unsupported_http_verb() {
   return make(405, "UnsupportedHttpVerb", "The resource doesn't support specified Http Verb.");
 }
@@ -185,9 +182,6 @@ AzureError snapshots_present() {
 }
 AzureError snapshot_operation_rate_exceeded() {
   return make(409, "SnapshotOperationRateExceeded", "The rate of snapshot operations against this blob exceeds the limit.");
-}
-AzureError operation_not_allowed_on_snapshot() {
-  return make(400, "InvalidQueryParameterValue", "This operation is not permitted on a snapshot.");
 }
 AzureError public_access_not_permitted() {
   return make(409, "PublicAccessNotPermitted", "Public access is not permitted on this storage account.");

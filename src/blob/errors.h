@@ -64,7 +64,6 @@ AzureError invalid_md5();
 AzureError md5_mismatch(const std::string& expected, const std::string& actual);
 AzureError crc64_mismatch(const std::string& expected, const std::string& actual);
 AzureError request_body_too_large();
-AzureError request_entity_too_large();  // a block or blob larger than Azure allows
 AzureError unsupported_http_verb();
 AzureError unsupported_header(const std::string& name);
 AzureError unsupported_query_parameter(const std::string& name);
@@ -77,7 +76,6 @@ AzureError cannot_verify_copy_source(int status, const std::string& message);
 AzureError write_operation_not_supported_on_secondary();
 AzureError snapshots_present();
 AzureError snapshot_operation_rate_exceeded();
-AzureError operation_not_allowed_on_snapshot();
 AzureError public_access_not_permitted();
 AzureError invalid_operation(const std::string& message);
 AzureError max_blob_size_condition_not_met();

@@ -17,9 +17,8 @@ namespace kiln::blob {
 
 // Blobs up to this size are kept inside the metadata store (no file, no extra fsync).
 inline constexpr size_t kInlineLimit = 64 * 1024;
-// Azure's limits.
-inline constexpr uint64_t kMaxBlockBytes = 4000ull << 20;
-inline constexpr uint64_t kMaxAppendBlockBytes = 100ull << 20;
+// Azure's limits (a block's own 4000 MiB limit is above the HTTP layer's 256 MiB body cap).
+inline constexpr size_t kMaxAppendBlockBytes = 4u << 20;  // for x-ms-version before 2022-11-02
 inline constexpr size_t kMaxCommittedBlocks = 50000;
 inline constexpr size_t kMaxUncommittedBlocks = 100000;
 

@@ -33,7 +33,6 @@ class MetadataReader {
                                              const ListBlobsQuery& q) = 0;
   virtual bool has_snapshots(const std::string& account, const std::string& container,
                              const std::string& name) = 0;
-  virtual bool container_has_blobs(const std::string& account, const std::string& container) = 0;
   virtual std::vector<BlockRecord> list_blocks(const std::string& account, const std::string& container,
                                                const std::string& blob) = 0;
   // Names of blobs with staged blocks, with `prefix`, name >= start_at, ordered.

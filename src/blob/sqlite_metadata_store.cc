@@ -243,11 +243,6 @@ class SqlOps : public MetadataWriter {
     u->bind(1, account).bind(2, container).bind(3, name);
     return u->step();
   }
-  bool container_has_blobs(const std::string& account, const std::string& container) override {
-    Use u(c_.st("SELECT 1 FROM blobs WHERE account=? AND container=? LIMIT 1"));
-    u->bind(1, account).bind(2, container);
-    return u->step();
-  }
   std::vector<BlockRecord> list_blocks(const std::string& account, const std::string& container,
                                        const std::string& blob) override {
     Use u(c_.st("SELECT id, size, file, created FROM blocks WHERE account=? AND container=? AND blob=? "
