@@ -12,7 +12,12 @@ for area in tests/integration/*/; do
   name=$(basename "$area")
   [ "$name" = "__pycache__" ] && continue
   echo "=== integration: $name ==="
-  /usr/bin/python3 -m pytest -q "$area" --junitxml="$results/$name.xml" "$@" || status=1
+  # A private basetemp: pytest prunes old temp dirs, which must never be a live server's.
+  if ! /usr/bin/python3 -m pytest -q "$area" --basetemp="$results/tmp-$name" \
+      --junitxml="$results/$name.xml" "$@"; then
+    status=1
+    keep=1
+  fi
 done
 /usr/bin/python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
@@ -24,5 +29,9 @@ for path in glob.glob(sys.argv[1] + "/*.xml"):
         passed += tests - fail - skip; failed += fail; skipped += skip
 print(f"integration: {passed} passed, {failed} failed, {skipped} skipped")
 PY
-rm -rf "$results"
+if [ -n "${keep:-}" ]; then
+  echo "server logs of the failed areas are kept under $results/tmp-*/"
+else
+  rm -rf "$results"
+fi
 exit $status
