@@ -160,3 +160,15 @@ def test_access_tiers_are_recorded(container):
     with pytest.raises(HttpResponseError) as e:
         b.set_standard_blob_tier(StandardBlobTier.Archive)
     assert e.value.error_code == "FeatureNotSupported"
+
+
+def test_copy_source_conditions(container):
+    src = container.get_blob_client("csrc")
+    etag = src.upload_blob(b"abc")["etag"]
+    dst = container.get_blob_client("cdst")
+    from azure.core import MatchConditions
+    with pytest.raises(HttpResponseError) as e:
+        dst.start_copy_from_url(src.url, source_etag='"0x1"', source_match_condition=MatchConditions.IfNotModified)
+    assert e.value.status_code == 412 and e.value.error_code == "SourceConditionNotMet"
+    assert dst.start_copy_from_url(src.url, source_etag=etag,
+                                   source_match_condition=MatchConditions.IfNotModified)["copy_status"] == "success"
