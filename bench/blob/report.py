@@ -219,6 +219,12 @@ def main():
         if spread:
             notes.append(f"{label} of each round: " + "; ".join(spread))
     d = res.get(("disk_dsync", "disk", 1))
+    if d and not d.get("error"):
+        rate = max(d["dsync_4k_append_ops_per_s"], d["dsync_4k_overwrite_ops_per_s"])
+        azurite = value(res, "put4k", "azurite", 16, "ops_per_s")
+        notes.append(f"a durable PUT waits for at least one sync, so 16 closed-loop connections cannot exceed "
+                     f"16 × {rate:,.0f} = {16 * rate:,.0f} PUT/s on this disk even if every sync commits all 16"
+                     + (f" (30× Azurite would be {30 * azurite:,.0f})" if azurite else ""))
     if d and d.get("rounds"):
         notes.append("disk 4 KiB O_DSYNC ops/s of each round: " + "/".join(fmt(x) for x in d["rounds"]))
     for t in ("kiln", "azurite"):
