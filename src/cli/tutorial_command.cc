@@ -10,6 +10,7 @@
 
 #include "cli/client_context.h"
 #include "cli/commands.h"
+#include "core/url.h"
 #include "kiln/errors.h"
 #include "server/kiln_server.h"
 #include "tutorial_workflow.h"
@@ -27,6 +28,7 @@ namespace {
 struct TutorialFlags {
   examples::TutorialOptions options;
   int timeout_seconds = 20 * 60;
+  bool tls = false;  // embedded server over HTTPS, host-style blob URL
 };
 
 std::string env(const char* name) {
@@ -66,11 +68,18 @@ int run(ClientContext& ctx, TutorialFlags& flags, bool embedded) {
     config.blob_port = 0;
     config.batch_port = 0;
     config.in_memory = true;
+    config.tls_dev_cert = flags.tls;
     server.emplace(config);
     server->start();
     std::cout << "Started an embedded Kiln (in memory): blob " << server->blob_endpoint() << ", batch "
               << server->batch_endpoint() << "\n\n";
     ctx.blob_endpoint = server->blob_endpoint();
+    if (flags.tls) {  // the host-style URL Azure samples use; *.localhost is loopback
+      ctx.blob_endpoint = "https://" + std::string(client::kDevelopmentAccount) + ".blob.core.localhost:" +
+                          std::to_string(url::parse(ctx.blob_endpoint)->port);
+      std::cout << "Using the host-style blob endpoint " << ctx.blob_endpoint << ", trusting " << server->ca_file()
+                << "\n\n";
+    }
     ctx.batch_endpoint = server->batch_endpoint();
     ctx.account_name = std::string(client::kDevelopmentAccount);
     ctx.account_key = std::string(client::kDevelopmentKey);
@@ -104,6 +113,7 @@ void add_tutorial_command(CLI::App& app) {
   cmd->add_option("--job-id", o.job_id)->capture_default_str();
   cmd->add_option("--nodes", o.pool_node_count, "Nodes in the pool")->capture_default_str();
   cmd->add_option("--numwords", o.num_words, "Top words each task reports")->capture_default_str();
+  cmd->add_flag("--tls", flags->tls, "Embedded server over HTTPS with a development certificate");
   cmd->add_option("--timeout", flags->timeout_seconds, "Seconds to wait for the tasks")->capture_default_str();
   cmd->callback([ctx, flags] {
     // Embedded unless an endpoint was given on the command line or in the environment.

@@ -11,7 +11,7 @@ from azure.batch import BatchServiceClient
 from azure.batch.batch_auth import SharedKeyCredentials
 from azure.storage.blob import BlobServiceClient
 
-from expected import REPO, check_outputs
+from tutorial_expected import REPO, check_outputs
 
 TIMEOUT_S = 180
 
@@ -99,3 +99,11 @@ def test_cpp_client_quickstart(kiln):
                          env=client_env(kiln, KILN_BATCH_ENDPOINT=kiln.batch_url, KILN_BLOB_ENDPOINT=kiln.blob_url))
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout == "t1 exit code 0, stdout: hello from blob storage\n"
+
+
+def test_embedded_tutorial_over_https(kiln, tmp_path):
+    out = subprocess.run([kiln.bin, "tutorial", "--tls", "--yes", "--download-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=TIMEOUT_S, env=client_env(kiln))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"host-style blob endpoint https://devstoreaccount1\.blob\.core\.localhost:\d+", out.stdout)
+    check_outputs(str(tmp_path), "KilnTutorialJob", "KilnTutorialPool")
