@@ -141,6 +141,14 @@ void Engine::assign(std::vector<Action>& actions) {
         auto agent = node->agent;
         uint64_t run_id = live.run_id;
         actions.push_back([this, agent, spec, job_key, key, run_id] {
+          {
+            // Terminated, requeued or deleted between placement and launch: do not start it.
+            std::lock_guard lk(mu_);
+            auto jit = jobs_.find(job_key);
+            if (stopping_ || jit == jobs_.end()) return;
+            auto lit = jit->second.live.find(key);
+            if (lit == jit->second.live.end() || lit->second.run_id != run_id) return;
+          }
           node::TaskCallbacks cb;
           cb.on_running = [this, job_key, key, run_id] { on_task_running(job_key, key, run_id); };
           cb.on_complete = [this, job_key, key, run_id](const node::TaskOutcome& o) {
