@@ -158,3 +158,34 @@ def test_client_request_id_echo_and_etag_conditions(client, pool):
         client.pool.patch(pool, bm.PoolPatchParameter(metadata=[]), bm.PoolPatchOptions(if_match="0xDEADBEEF"))
     assert error_code(e) == "ConditionNotMet" and e.value.response.status_code == 412
     client.pool.patch(pool, bm.PoolPatchParameter(metadata=[]), bm.PoolPatchOptions(if_match=pool_obj.e_tag))
+
+
+@pytest.mark.parametrize("policy", ["pack", "spread"])
+def test_node_fill_type_places_tasks(client, policy):
+    pool_id, job_id = uid(policy), uid("fill")
+    add_pool(client, pool_id, nodes=2, slots=2, policy=policy)
+    wait_nodes(client, pool_id, 2)
+    client.job.add(bm.JobAddParameter(id=job_id, pool_info=bm.PoolInformation(pool_id=pool_id)))
+    client.task.add_collection(job_id, [bm.TaskAddParameter(id=f"s{i}", command_line="/bin/sleep 2") for i in range(2)])
+    tasks = wait_for(lambda: (ts := list(client.task.list(job_id))) and all(t.state == "running" for t in ts) and ts,
+                     what="both tasks running")
+    nodes = {t.node_info.node_id for t in tasks}
+    assert len(nodes) == (1 if policy == "pack" else 2)
+    busy = [n for n in client.compute_node.list(pool_id) if n.running_tasks_count]
+    assert sum(n.running_task_slots_count for n in busy) == 2
+    client.job.delete(job_id)
+    client.pool.delete(pool_id)
+
+
+def test_low_priority_nodes(client):
+    pool_id = uid("lowpri")
+    client.pool.add(bm.PoolAddParameter(id=pool_id, vm_size="standard_a1_v2",
+                                        virtual_machine_configuration=image_config(),
+                                        target_dedicated_nodes=0, target_low_priority_nodes=1))
+    node = wait_nodes(client, pool_id, 1)[0]
+    assert node.is_dedicated is False
+    pool = client.pool.get(pool_id)
+    assert (pool.current_dedicated_nodes, pool.current_low_priority_nodes) == (0, 1)
+    counts = {c.pool_id: c for c in client.account.list_pool_node_counts()}
+    assert counts[pool_id].low_priority.idle == 1 and counts[pool_id].dedicated.total == 0
+    client.pool.delete(pool_id)
