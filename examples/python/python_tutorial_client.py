@@ -5,8 +5,9 @@ for azure-batch 13 and azure-storage-blob 12, runnable against Kiln or Azure.
 Configuration (environment variables; defaults reach a local `kiln serve`):
   KILN_BATCH_ENDPOINT  Batch account URL          (http://127.0.0.1:10100)
   KILN_BLOB_ENDPOINT   Blob service URL           (http://127.0.0.1:10000/devstoreaccount1)
-  KILN_ACCOUNT_NAME    Batch and storage account  (devstoreaccount1)
+  KILN_ACCOUNT_NAME    Batch account              (devstoreaccount1)
   KILN_ACCOUNT_KEY     its key                    (the development key)
+  KILN_STORAGE_ACCOUNT_NAME / KILN_STORAGE_ACCOUNT_KEY  the storage account, if another one
   KILN_DOWNLOAD_DIR    where outputs are saved    (current directory)
   KILN_PYTHON          Python on the nodes        (/usr/bin/python3)
   KILN_CA_FILE         extra CA to trust for HTTPS (a local Kiln's dev certificate; also given to the tasks)
@@ -30,6 +31,9 @@ _BATCH_ACCOUNT_URL = os.environ.get('KILN_BATCH_ENDPOINT', 'http://127.0.0.1:101
 _BLOB_ENDPOINT = os.environ.get('KILN_BLOB_ENDPOINT', 'http://127.0.0.1:10000/devstoreaccount1').rstrip('/')
 _ACCOUNT_NAME = os.environ.get('KILN_ACCOUNT_NAME', 'devstoreaccount1')
 _ACCOUNT_KEY = os.environ.get('KILN_ACCOUNT_KEY', DEV_KEY)
+# In Azure the storage account is a different account with its own key.
+_STORAGE_ACCOUNT_NAME = os.environ.get('KILN_STORAGE_ACCOUNT_NAME', _ACCOUNT_NAME)
+_STORAGE_ACCOUNT_KEY = os.environ.get('KILN_STORAGE_ACCOUNT_KEY', _ACCOUNT_KEY)
 _DOWNLOAD_DIR = os.environ.get('KILN_DOWNLOAD_DIR', '.')
 _NODE_PYTHON = os.environ.get('KILN_PYTHON', '/usr/bin/python3')
 _CA_FILE = os.environ.get('KILN_CA_FILE')
@@ -65,7 +69,7 @@ def upload_file_to_container(blob_service_client, container_name, file_path):
     print('Uploading file {} to container [{}]...'.format(file_path, container_name))
     with open(file_path, 'rb') as data:
         blob_service_client.get_blob_client(container_name, blob_name).upload_blob(data, overwrite=True)
-    sas_token = generate_blob_sas(_ACCOUNT_NAME, container_name, blob_name, account_key=_ACCOUNT_KEY,
+    sas_token = generate_blob_sas(_STORAGE_ACCOUNT_NAME, container_name, blob_name, account_key=_STORAGE_ACCOUNT_KEY,
                                   permission=BlobSasPermissions(read=True), expiry=sas_expiry())
     url = '{}/{}/{}?{}'.format(_BLOB_ENDPOINT, container_name, blob_name, sas_token)
     return batchmodels.ResourceFile(http_url=url, file_path=blob_name)
@@ -115,7 +119,7 @@ def add_tasks(batch_client, job_id, input_files, output_container_sas_token):
     for idx, input_file in enumerate(input_files):
         command = ('/bin/bash -c "{} $AZ_BATCH_NODE_SHARED_DIR/python_tutorial_task.py --filepath {} '
                    "--numwords {} --storageaccount {} --storagecontainer output --sastoken '{}' "
-                   '--blobendpoint {}"').format(_NODE_PYTHON, input_file.file_path, _NUMWORDS, _ACCOUNT_NAME,
+                   '--blobendpoint {}"').format(_NODE_PYTHON, input_file.file_path, _NUMWORDS, _STORAGE_ACCOUNT_NAME,
                                                output_container_sas_token, _BLOB_ENDPOINT)
         env = None
         if _CA_FILE:  # a local Kiln's nodes share this machine: trust the same CA
@@ -166,7 +170,8 @@ def main():
 
     tls = {'connection_verify': _CA_FILE} if _CA_FILE else {}
     blob_service_client = BlobServiceClient(account_url=_BLOB_ENDPOINT,
-                                            credential={'account_name': _ACCOUNT_NAME, 'account_key': _ACCOUNT_KEY},
+                                            credential={'account_name': _STORAGE_ACCOUNT_NAME,
+                                                        'account_key': _STORAGE_ACCOUNT_KEY},
                                             **tls)
     containers = ['application', 'input', 'output']
     for name in containers:
@@ -180,7 +185,7 @@ def main():
 
     application_file = upload_file_to_container(blob_service_client, 'application', _TASK_SCRIPT)
     input_files = [upload_file_to_container(blob_service_client, 'input', path) for path in _INPUT_FILES]
-    output_sas = generate_container_sas(_ACCOUNT_NAME, 'output', account_key=_ACCOUNT_KEY,
+    output_sas = generate_container_sas(_STORAGE_ACCOUNT_NAME, 'output', account_key=_STORAGE_ACCOUNT_KEY,
                                         permission=ContainerSasPermissions(write=True), expiry=sas_expiry())
 
     batch_client = BatchServiceClient(SharedKeyCredentials(_ACCOUNT_NAME, _ACCOUNT_KEY), batch_url=_BATCH_ACCOUNT_URL)

@@ -138,9 +138,11 @@ int run_tutorial(const TutorialOptions& o, std::ostream& out, std::istream& in) 
 
   ClientOptions client_options;
   client_options.ca_file = o.ca_file;
-  SharedKeyCredential credential(o.account_name, o.account_key);
-  BlobServiceClient blobs(o.blob_endpoint, credential, client_options);
-  BatchClient batch(o.batch_endpoint, credential, client_options);
+  const std::string storage_account = o.storage_account_name.empty() ? o.account_name : o.storage_account_name;
+  SharedKeyCredential storage_credential(storage_account,
+                                         o.storage_account_key.empty() ? o.account_key : o.storage_account_key);
+  BlobServiceClient blobs(o.blob_endpoint, storage_credential, client_options);
+  BatchClient batch(o.batch_endpoint, SharedKeyCredential(o.account_name, o.account_key), client_options);
 
   // 1. Containers.
   const std::string app_container = "application", input_container = "input",
@@ -186,7 +188,7 @@ int run_tutorial(const TutorialOptions& o, std::ostream& out, std::istream& in) 
     t.id = "Task" + std::to_string(i);
     t.command_line = "/bin/bash -c \"$AZ_BATCH_NODE_SHARED_DIR/" + program.file_path + " --filepath " +
                      inputs[i].file_path + " --numwords " + std::to_string(o.num_words) +
-                     " --storageaccount " + o.account_name + " --storagecontainer " + output_container +
+                     " --storageaccount " + storage_account + " --storagecontainer " + output_container +
                      " --sastoken '" + output_sas + "' --blobendpoint " + blobs.endpoint() + "\"";
     t.resource_files = {inputs[i]};
     // The nodes of a local Kiln share this machine: let the task trust the same CA.

@@ -22,8 +22,11 @@ namespace kiln::examples {
 struct TutorialOptions {
   std::string blob_endpoint;   // e.g. "http://127.0.0.1:10000/devstoreaccount1"
   std::string batch_endpoint;  // e.g. "http://127.0.0.1:10100"
-  std::string account_name;    // storage and Batch account (the same in Kiln)
+  std::string account_name;    // Batch account (and storage account unless set below)
   std::string account_key;     // base64
+  // The storage account, when it differs from the Batch account (always in Azure).
+  std::string storage_account_name;
+  std::string storage_account_key;
   std::string ca_file;         // extra CA to trust for HTTPS (Kiln's dev certificate)
   std::string task_program;    // path of kiln_tutorial_task to upload
   std::vector<std::string> input_files;

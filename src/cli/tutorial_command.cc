@@ -113,6 +113,11 @@ void add_tutorial_command(CLI::App& app) {
   cmd->add_option("--job-id", o.job_id)->capture_default_str();
   cmd->add_option("--nodes", o.pool_node_count, "Nodes in the pool")->capture_default_str();
   cmd->add_option("--numwords", o.num_words, "Top words each task reports")->capture_default_str();
+  cmd->add_option("--storage-account-name", o.storage_account_name,
+                  "Storage account, if not the Batch account [env KILN_STORAGE_ACCOUNT_NAME]")
+      ->envname("KILN_STORAGE_ACCOUNT_NAME");
+  cmd->add_option("--storage-account-key", o.storage_account_key, "Its key [env KILN_STORAGE_ACCOUNT_KEY]")
+      ->envname("KILN_STORAGE_ACCOUNT_KEY");
   cmd->add_flag("--tls", flags->tls, "Embedded server over HTTPS with a development certificate");
   cmd->add_option("--timeout", flags->timeout_seconds, "Seconds to wait for the tasks")->capture_default_str();
   cmd->callback([ctx, flags] {
