@@ -88,50 +88,6 @@ http::ClientResponse Pipeline::send(std::string_view method, const std::string& 
   }
 }
 
-http::ClientResponse Pipeline::send_streaming(std::string_view method, const std::string& plain_url,
-                                              http::Headers headers,
-                                              const std::function<void(std::string_view)>& sink) {
-  std::lock_guard lock(mutex_);
-  const std::string url = with_sas(plain_url);
-  for (int attempt = 0;; ++attempt) {
-    bool can_retry = attempt < options_.retry.max_retries;
-    sign(method, url, headers, 0);
-    bool delivered = false;
-    std::string error_body;
-    int status = 0;
-    http::ClientResponse response;
-    try {
-      // The sink cannot see the status, so hold back the first MiB: Azure's error
-      // bodies are far smaller, so an error response is never passed to `sink`.
-      std::string pending;
-      response = http_.send(method, url, headers, {}, [&](std::string_view chunk) {
-        delivered = true;
-        pending.append(chunk);
-        if (pending.size() >= (1u << 20)) {
-          sink(pending);
-          pending.clear();
-        }
-      });
-      status = response.status;
-      if (status < 400) {
-        if (!pending.empty()) sink(pending);
-        return response;
-      }
-      error_body = std::move(pending);
-    } catch (const http::ClientError& e) {
-      if (!can_retry || delivered) throw TransportError(e.what());
-      wait_before_retry(options_.retry, attempt + 1, nullptr);
-      continue;
-    }
-    response.body = std::move(error_body);
-    if (can_retry && RetryPolicy::is_retryable_status(status)) {
-      wait_before_retry(options_.retry, attempt + 1, &response.headers);
-      continue;
-    }
-    throw to_error(response);
-  }
-}
-
 void wait_before_retry(const RetryPolicy& policy, int attempt, const http::Headers* response_headers) {
   auto delay = policy.backoff(attempt);
   thread_local std::mt19937 rng(std::random_device{}());

@@ -4,7 +4,6 @@
 // Internal to the client library (not under include/).
 #pragma once
 
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,12 +35,6 @@ class Pipeline {
   // for an error status and TransportError when the connection keeps failing.
   http::ClientResponse send(std::string_view method, const std::string& url, http::Headers headers,
                             std::string_view body = {});
-
-  // Like send(), but streams a successful body to `sink` (error bodies are kept for
-  // parsing). A retry after part of the body was delivered is not attempted.
-  http::ClientResponse send_streaming(std::string_view method, const std::string& url,
-                                      http::Headers headers,
-                                      const std::function<void(std::string_view)>& sink);
 
   // Throws Error for a pipeline authorised by SAS.
   const SharedKeyCredential& credential() const;
