@@ -60,6 +60,7 @@ void run(Call& c) {
     case Operation::kLeaseBlob: return lease_blob(c);
     case Operation::kSnapshotBlob: return snapshot_blob(c);
     case Operation::kPutBlock: return put_block(c);
+    case Operation::kPutBlockFromUrl: return put_block_from_url(c);
     case Operation::kPutBlockList: return put_block_list(c);
     case Operation::kGetBlockList: return get_block_list(c);
     case Operation::kAppendBlock: return append_block(c);

@@ -47,11 +47,9 @@ Source parse_source(const Call& c, const std::string& source_url) {
   return {sctx.account, sctx.container, sctx.blob, sctx.snapshot, *query};
 }
 
-}  // namespace
-
-void copy_blob(Call& c) {
-  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
-  std::string source_url = c.req.headers.get("x-ms-copy-source");
+// Resolves, authorizes and loads the blob named by x-ms-copy-source, and checks
+// the x-ms-source-* conditions against it.
+BlobRecord load_copy_source(Call& c, const std::string& source_url) {
   Source src = parse_source(c, source_url);
   const Account* src_account = c.be.accounts.find(src.account);
   // Shared Key of the same account reads the source; otherwise a SAS or public access must.
@@ -64,13 +62,6 @@ void copy_blob(Call& c) {
                          return rec;
                        });
   }
-  Conditions src_cond = parse_conditions(c.req.headers, "x-ms-source-");
-  Conditions dst_cond = parse_conditions(c.req.headers);
-  Metadata meta = read_metadata(c.req.headers);
-  bool meta_sent = false;
-  for (const auto& [k, v] : c.req.headers.all())
-    if (lower(k).rfind("x-ms-meta-", 0) == 0) meta_sent = true;
-
   BlobRecord source;
   c.be.store.read([&](MetadataReader& r) {
     if (!r.get_container(src.account, src.container)) throw err::container_not_found();
@@ -78,8 +69,23 @@ void copy_blob(Call& c) {
     if (!b) throw err::blob_not_found();
     source = std::move(*b);
   });
+  Conditions src_cond = parse_conditions(c.req.headers, "x-ms-source-");
   if (evaluate(src_cond, true, source.etag, source.last_modified_us, false) != ConditionResult::kPass)
     throw err::source_condition_not_met();
+  return source;
+}
+
+}  // namespace
+
+void copy_blob(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  std::string source_url = c.req.headers.get("x-ms-copy-source");
+  Conditions dst_cond = parse_conditions(c.req.headers);
+  Metadata meta = read_metadata(c.req.headers);
+  bool meta_sent = false;
+  for (const auto& [k, v] : c.req.headers.all())
+    if (lower(k).rfind("x-ms-meta-", 0) == 0) meta_sent = true;
+  BlobRecord source = load_copy_source(c, source_url);
   std::string file;
   if (!source.file.empty()) {
     file = source.blob_type == "BlockBlob" ? c.be.files.link(source.file) : c.be.files.copy(source.file, uint64_t(source.size));
@@ -130,6 +136,32 @@ void copy_blob(Call& c) {
   c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
   c.res.headers.set("x-ms-copy-id", out.copy_id);
   c.res.headers.set("x-ms-copy-status", "success");
+}
+
+void put_block_from_url(Call& c) {
+  std::string source_url = c.req.headers.get("x-ms-copy-source");
+  BlobRecord source = load_copy_source(c, source_url);
+  uint64_t size = uint64_t(source.size), start = 0, length = size;
+  std::string range = c.req.headers.get("x-ms-source-range");
+  if (!range.empty()) {
+    size_t dash = range.find('-');
+    if (range.rfind("bytes=", 0) != 0 || dash == std::string::npos) throw err::invalid_header_value("x-ms-source-range", range);
+    try {
+      start = std::stoull(range.substr(6, dash - 6));
+      uint64_t end = std::stoull(range.substr(dash + 1));
+      if (end < start) throw err::invalid_header_value("x-ms-source-range", range);
+      length = end - start + 1;
+    } catch (const std::logic_error&) {
+      throw err::invalid_header_value("x-ms-source-range", range);
+    }
+  }
+  if (start >= size || start + length > size) throw err::invalid_range();
+  // The source bytes become the block, exactly as if the client had sent them.
+  c.req.body = read_blob_bytes(c.be, source, start, length);
+  if (const auto* md5 = c.req.headers.find("x-ms-source-content-md5")) c.req.headers.set("Content-MD5", *md5);
+  else c.req.headers.erase("Content-MD5");
+  c.req.headers.erase("x-ms-content-crc64");
+  put_block(c);
 }
 
 void abort_copy_blob(Call& c) {

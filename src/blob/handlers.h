@@ -50,6 +50,7 @@ void append_block(Call& c);
 
 // copy_handler.cc
 void copy_blob(Call& c);
+void put_block_from_url(Call& c);
 void abort_copy_blob(Call& c);
 
 }  // namespace kiln::blob

@@ -58,7 +58,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
   if (comp == "lease" && m == "PUT") return Operation::kLeaseBlob;
   if (comp == "snapshot" && m == "PUT") return Operation::kSnapshotBlob;
   if (comp == "block" && m == "PUT") {
-    return req.headers.has("x-ms-copy-source") ? Operation::kUnsupportedBlob : Operation::kPutBlock;
+    return req.headers.has("x-ms-copy-source") ? Operation::kPutBlockFromUrl : Operation::kPutBlock;
   }
   if (comp == "blocklist") {
     if (m == "PUT") return Operation::kPutBlockList;
@@ -113,6 +113,7 @@ const OperationInfo& info(Operation op) {
     OP(kLeaseBlob, R::kObject, true, "w")
     OP(kSnapshotBlob, R::kObject, true, "cw")
     OP(kPutBlock, R::kObject, true, "cw")
+    OP(kPutBlockFromUrl, R::kObject, true, "cw")
     OP(kPutBlockList, R::kObject, true, "cw")
     OP(kGetBlockList, R::kObject, false, "r")
     OP(kAppendBlock, R::kObject, true, "aw")

@@ -19,7 +19,7 @@ enum class Operation {
   kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kUnsupportedContainer,
   // Blob
   kGetBlob, kGetBlobProperties, kPutBlob, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
-  kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockList, kGetBlockList, kAppendBlock,
+  kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
   kAbortCopyBlob, kSetBlobTier, kUnsupportedBlob,
 };
 

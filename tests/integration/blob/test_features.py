@@ -172,3 +172,18 @@ def test_copy_source_conditions(container):
     assert e.value.status_code == 412 and e.value.error_code == "SourceConditionNotMet"
     assert dst.start_copy_from_url(src.url, source_etag=etag,
                                    source_match_condition=MatchConditions.IfNotModified)["copy_status"] == "success"
+
+
+def test_put_block_from_url(kiln, container):
+    src = container.get_blob_client("pbsrc")
+    src.upload_blob(b"0123456789" * 1000)
+    sas = generate_blob_sas(kiln.account, container.container_name, "pbsrc", account_key=kiln.key, permission="r",
+                            expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    dst = container.get_blob_client("pbdst")
+    dst.stage_block_from_url("blk1", f"{src.url}?{sas}", source_offset=10, source_length=20)
+    dst.stage_block_from_url("blk2", f"{src.url}?{sas}")
+    dst.commit_block_list(["blk1", "blk2"])
+    assert dst.download_blob().readall() == b"0123456789" * 2 + b"0123456789" * 1000
+    with pytest.raises(HttpResponseError) as e:
+        dst.stage_block_from_url("blk3", f"{src.url}?{sas}", source_offset=20000, source_length=5)
+    assert e.value.status_code == 416
