@@ -4,6 +4,8 @@ import time
 
 from azure.storage.blob import BlobServiceClient
 
+from blob_helpers import container, service  # noqa: F401 (fixtures)
+
 
 def test_readers_never_see_a_mix(kiln, container):
     size = 2 * 1024 * 1024

@@ -9,7 +9,7 @@ from azure.storage.blob import (AccessPolicy, AccountSasPermissions, BlobClient,
                                 BlobServiceClient, ContainerClient, ContainerSasPermissions, PublicAccess,
                                 ResourceTypes, generate_account_sas, generate_blob_sas, generate_container_sas)
 
-from conftest import full_account_sas
+from blob_helpers import container, full_account_sas, service  # noqa: F401 (fixtures)
 
 
 def soon(hours=1):

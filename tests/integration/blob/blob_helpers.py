@@ -1,9 +1,15 @@
-"""Helpers shared by the Blob integration tests (the `kiln` fixtures come from ../conftest.py)."""
+"""Fixtures and helpers the Blob integration tests import explicitly.
+
+(Kept out of a conftest.py on purpose: other test directories import names from
+their own `conftest` module, and a second conftest here would shadow theirs.)
+The `kiln` fixture itself comes from tests/integration/conftest.py.
+"""
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from azure.storage.blob import AccountSasPermissions, BlobServiceClient, ResourceTypes, generate_account_sas
+from azure.storage.blob import (AccountSasPermissions, BlobServiceClient, ResourceTypes,
+                                generate_account_sas)
 
 
 @pytest.fixture
@@ -28,7 +34,3 @@ def full_account_sas(kiln, **kw):
         kiln.account, kiln.key, resource_types=ResourceTypes(service=True, container=True, object=True),
         permission=AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
         expiry=datetime.now(timezone.utc) + timedelta(hours=1), **kw)
-
-
-def error_code(exc_info):
-    return exc_info.value.error_code

@@ -1,6 +1,8 @@
 """List Blobs: flat and hierarchical, prefix, delimiter, paging markers, include options."""
 import base64
 
+from blob_helpers import container, service  # noqa: F401 (fixtures)
+
 
 def names(items):
     return [i.name for i in items]

@@ -5,6 +5,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
+from blob_helpers import container, service  # noqa: F401 (fixtures)
+
 
 def test_create_get_properties_and_delete(service):
     name = "c" + uuid.uuid4().hex[:12]

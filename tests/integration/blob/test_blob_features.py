@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
-from conftest import full_account_sas
+from blob_helpers import container, full_account_sas, service  # noqa: F401 (fixtures)
 from azure.storage.blob import (BlobClient, BlobSasPermissions, CorsRule, RetentionPolicy, StaticWebsite,
                                 generate_blob_sas)
 

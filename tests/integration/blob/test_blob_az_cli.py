@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from blob_helpers import container, service  # noqa: F401 (fixtures)
+
 pytestmark = pytest.mark.skipif(shutil.which("az") is None, reason="azure-cli (az) not installed")
 
 

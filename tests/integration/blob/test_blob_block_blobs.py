@@ -9,7 +9,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobBlock, BlobServiceClient, ContentSettings
 
-from conftest import full_account_sas
+from blob_helpers import container, full_account_sas, service  # noqa: F401 (fixtures)
 
 
 def test_put_get_roundtrip_and_properties(container):
