@@ -4,6 +4,11 @@
 // handlers call these operations with validated request documents and get Azure
 // JSON documents back; expected failures throw BatchError.
 //
+// Files: engine.cc (lifecycle, recovery, scheduler loop), engine_pools.cc
+// (pools, allocation), engine_nodes.cc (node state machine, start task),
+// engine_jobs.cc (job state machine, counts), engine_tasks.cc (task operations),
+// scheduler.cc (placement, task execution callbacks, retries, retention).
+//
 // Thread-safety: every public method is thread-safe. One mutex guards the model
 // and the store; node agents are called outside it (their callbacks re-enter).
 // One scheduler thread does placement, node provisioning and timers, woken by a
