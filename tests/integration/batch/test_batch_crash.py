@@ -1,7 +1,7 @@
 """kill -9 of the server while tasks run: every entity comes back, every task ends once."""
 import azure.batch.models as bm
 
-from conftest import add_pool, make_client, wait_all_completed, wait_for, wait_nodes
+from batch_helpers import add_pool, make_client, wait_all_completed, wait_for, wait_nodes
 
 
 def test_kill9_requeues_running_tasks(kiln_factory):

@@ -5,7 +5,7 @@ import azure.batch.models as bm
 from azure.storage.blob import (BlobServiceClient, BlobSasPermissions, ContainerSasPermissions,
                                 generate_blob_sas, generate_container_sas)
 
-from conftest import add_pool, uid, wait_all_completed, wait_nodes
+from batch_helpers import add_pool, uid, wait_all_completed, wait_nodes
 
 TASK_PROGRAM = r'''
 import collections, sys, urllib.request, os

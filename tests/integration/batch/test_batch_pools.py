@@ -3,7 +3,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from conftest import raw_request, add_pool, error_code, image_config, make_client, uid, wait_for, wait_nodes
+from batch_helpers import raw_request, add_pool, error_code, image_config, make_client, uid, wait_for, wait_nodes
 
 
 def test_supported_images_are_verified_linux(client):

@@ -3,7 +3,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from conftest import error_code, wait_task
+from batch_helpers import error_code, wait_task
 
 
 def test_task_files(client, job):

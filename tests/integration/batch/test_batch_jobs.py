@@ -3,7 +3,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from conftest import raw_request, error_code, uid, wait_all_completed, wait_for, wait_task
+from batch_helpers import raw_request, error_code, uid, wait_all_completed, wait_for, wait_task
 
 
 def test_job_lifecycle(client, pool):

@@ -6,7 +6,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from conftest import raw_request, error_code, uid, wait_all_completed, wait_for, wait_task
+from batch_helpers import raw_request, error_code, uid, wait_all_completed, wait_for, wait_task
 
 
 def test_task_states_and_execution_info(client, job, pool):
