@@ -4,7 +4,10 @@
 // with stdout/stderr appended to files in that directory, and waits for it.
 // `--parallel` runs that many such loops at once (one per task slot).
 //
-//   raw_spawn [--count N] [--parallel P] [--dir D]
+//   raw_spawn [--count N] [--parallel P] [--dir D] [--keep 1]
+// --keep leaves the directories in place: deleting thousands of inodes makes the
+// next run on the same filesystem pay for skipping them (ext4), which would
+// bias a comparison run right after this one.
 // prints one line: raw_spawn count=N parallel=P seconds=S rate=R (processes/s)
 #include <fcntl.h>
 #include <spawn.h>
@@ -61,13 +64,15 @@ int main(int argc, char** argv) {
   int count = 2000;
   int parallel = 4;
   std::string dir;
+  bool keep = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--count") count = std::atoi(argv[i + 1]);
     else if (flag == "--parallel") parallel = std::atoi(argv[i + 1]);
     else if (flag == "--dir") dir = argv[i + 1];
+    else if (flag == "--keep") keep = std::atoi(argv[i + 1]) != 0;
     else {
-      std::fprintf(stderr, "usage: raw_spawn [--count N] [--parallel P] [--dir D]\n");
+      std::fprintf(stderr, "usage: raw_spawn [--count N] [--parallel P] [--dir D] [--keep 1]\n");
       return 2;
     }
   }
@@ -95,7 +100,7 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::filesystem::remove_all(base);
+  if (!keep) std::filesystem::remove_all(base);
   if (failures.load()) {
     std::fprintf(stderr, "raw_spawn: %d of %d runs failed\n", failures.load(), count);
     return 1;

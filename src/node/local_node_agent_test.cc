@@ -443,7 +443,7 @@ TEST_F(LocalNodeAgentTest, FilesApiSeesTaskFilesAndNothingOutside) {
   ASSERT_TRUE(agent->list_files(tdir, true, files));
   std::vector<std::string> names;
   for (const auto& f : files) names.push_back(f.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"certs", "stderr.txt", "stdout.txt", "wd", "wd/out",
+  EXPECT_EQ(names, (std::vector<std::string>{"stderr.txt", "stdout.txt", "wd", "wd/out",
                                              "wd/out/result.txt"}));
   FileInfo info;
   ASSERT_TRUE(agent->stat_file(tdir + "/stdout.txt", info));

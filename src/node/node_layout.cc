@@ -78,8 +78,6 @@ bool NodeLayout::prepare_task_dir(const std::string& relative, std::optional<Own
   if (out.task < 0) return false;
   out.wd = make_dirs_beneath(out.task, kWorkingDir, 0755, owner);
   if (out.wd < 0) return false;
-  int certs = make_dirs_beneath(out.task, kCertsDir, 0755, owner);
-  if (certs >= 0) ::close(certs);
   out.stdout_fd = open_beneath_nofollow(out.task, kStdout, O_WRONLY | O_CREAT | O_APPEND, 0644);
   out.stderr_fd = open_beneath_nofollow(out.task, kStderr, O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (out.stdout_fd < 0 || out.stderr_fd < 0) return false;

@@ -2,7 +2,7 @@
 // $AZ_BATCH_NODE_ROOT_DIR:
 //   shared/                                  AZ_BATCH_NODE_SHARED_DIR (all tasks read/write)
 //   startup/{wd,stdout.txt,stderr.txt}       the start task (AZ_BATCH_NODE_STARTUP_DIR)
-//   workitems/<job>/job-1/<task>/{wd,certs,stdout.txt,stderr.txt}
+//   workitems/<job>/job-1/<task>/{wd,stdout.txt,stderr.txt}
 //   applications/  fsmounts/  volatile/
 // NodeLayout knows the names and creates the fixed skeleton; it holds an
 // O_PATH descriptor of the root so later lookups cannot be redirected by
@@ -45,8 +45,8 @@ class NodeLayout {
   // "startup" for the start task (both ids empty), else "workitems/<job>/job-1/<task>";
   // nullopt when an id could name a path ('/', '.', '..', NUL, or empty).
   static std::optional<std::string> task_dir(const std::string& job_id, const std::string& task_id);
-  // Creates (or reuses, on a retry) the task directory `relative` with wd/ and
-  // certs/, and opens stdout.txt/stderr.txt for appending. The directories above
+  // Creates (or reuses, on a retry) the task directory `relative` with wd/,
+  // and opens stdout.txt/stderr.txt for appending. The directories above
   // it belong to the agent; the task directory and those files to `owner` when
   // set. Nothing on the way is followed through a symlink. False (errno set) on
   // failure.
@@ -61,6 +61,8 @@ class NodeLayout {
   static constexpr const char* kWorkitems = "workitems";
   static constexpr const char* kMounts = "fsmounts";
   static constexpr const char* kWorkingDir = "wd";
+  // Named by AZ_BATCH_CERTIFICATES_DIR; created only when certificates are
+  // installed, which Kiln does not do.
   static constexpr const char* kCertsDir = "certs";
   static constexpr const char* kStdout = "stdout.txt";
   static constexpr const char* kStderr = "stderr.txt";
