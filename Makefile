@@ -30,7 +30,7 @@ test: unit
 	$(MAKE) --no-print-directory integration
 
 demo: build
-	$(BUILD)/src/cli/kiln tutorial
+	$(BUILD)/src/cli/kiln tutorial --yes
 
 bench: build
 	scripts/install-deps.sh --bench
