@@ -10,7 +10,7 @@ Configuration (environment variables; defaults reach a local `kiln serve`):
   KILN_STORAGE_ACCOUNT_NAME / KILN_STORAGE_ACCOUNT_KEY  the storage account, if another one
   KILN_DOWNLOAD_DIR    where outputs are saved    (current directory)
   KILN_PYTHON          Python on the nodes        (/usr/bin/python3)
-  KILN_CA_FILE         extra CA to trust for HTTPS (a local Kiln's dev certificate; also given to the tasks)
+  KILN_CA_FILE         extra CA to trust for HTTPS (a local Kiln's dev certificate; Kiln's nodes trust it already)
 Pass --yes to answer the deletion prompts.
 """
 import datetime
@@ -87,9 +87,6 @@ def select_image(batch_client):
 def create_pool(batch_client, pool_id, task_script):
     print('Creating pool [{}]...'.format(pool_id))
     image = select_image(batch_client)
-    # Readable by the (non-admin) task users once copied with cp -p; the default
-    # mode, 0770, leaves it to the admin start-task user's group.
-    task_script.file_mode = '0755'
     # The tutorial's start task also installs Python and the SDK with apt/pip; the
     # nodes here already have them, so it only copies the task script.
     command = '/bin/bash -c "cp -p {0} $AZ_BATCH_NODE_SHARED_DIR"'.format(task_script.file_path)
@@ -121,11 +118,9 @@ def add_tasks(batch_client, job_id, input_files, output_container_sas_token):
                    "--numwords {} --storageaccount {} --storagecontainer output --sastoken '{}' "
                    '--blobendpoint {}"').format(_NODE_PYTHON, input_file.file_path, _NUMWORDS, _STORAGE_ACCOUNT_NAME,
                                                output_container_sas_token, _BLOB_ENDPOINT)
-        env = None
-        if _CA_FILE:  # a local Kiln's nodes share this machine: trust the same CA
-            env = [batchmodels.EnvironmentSetting(name='REQUESTS_CA_BUNDLE', value=os.path.abspath(_CA_FILE))]
+        # Kiln's nodes trust its own HTTPS certificate, so tasks need no CA setting.
         tasks.append(batchmodels.TaskAddParameter(id='Task{}'.format(idx), command_line=command,
-                                                  resource_files=[input_file], environment_settings=env))
+                                                  resource_files=[input_file]))
     batch_client.task.add_collection(job_id, tasks)
 
 

@@ -1,12 +1,14 @@
 #include "node/local_node_agent.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "core/file_util.h"
 #include "core/log.h"
 #include "core/time_format.h"
 #include "node/command_line.h"
@@ -75,6 +77,28 @@ TaskOutcome failed_outcome(std::string category, std::string code, std::string m
   return o;
 }
 
+// Tasks should trust Kiln's HTTPS certificate as well as the public CAs, so the
+// bundle they get is the system's followed by Kiln's. Readable by every task user.
+std::string write_ca_bundle(const std::string& node_root, const std::string& ca_file) {
+  std::string bundle;
+  try {
+    bundle = fs::read_file("/etc/ssl/certs/ca-certificates.crt");
+  } catch (const std::exception&) {
+    // No system bundle: Kiln's certificate alone.
+  }
+  if (!bundle.empty() && bundle.back() != '\n') bundle += '\n';
+  try {
+    bundle += fs::read_file(ca_file);
+    std::string path = node_root + "/volatile/kiln-ca-bundle.pem";
+    fs::write_file_atomic(path, bundle);
+    ::chmod(path.c_str(), 0644);
+    return path;
+  } catch (const std::exception& e) {
+    LOG_WARN("node: tasks will not trust Kiln's certificate: " << e.what());
+    return "";
+  }
+}
+
 }  // namespace
 
 LocalNodeAgent::LocalNodeAgent(NodeConfig config) : config_(std::move(config)) {
@@ -82,6 +106,7 @@ LocalNodeAgent::LocalNodeAgent(NodeConfig config) : config_(std::move(config)) {
   layout_ = std::make_unique<NodeLayout>(config_.root_dir, task_owner_);
   if (task_owner_) ensure_traversable(layout_->root(), *task_owner_);
   kill_leftover_tasks(layout_->root());
+  if (!config_.ca_file.empty()) ca_bundle_ = write_ca_bundle(layout_->root(), config_.ca_file);
   cgroup_ = NodeCgroup::create("kiln-" + std::to_string(::getpid()) + "-" + config_.pool_id + "-" +
                                    config_.node_id,
                                config_.cores, config_.memory_bytes);
@@ -189,6 +214,7 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   paths.node_root = layout_->root();
   paths.task_dir = layout_->absolute(*rel);
   paths.working_dir = paths.task_dir + "/" + NodeLayout::kWorkingDir;
+  paths.ca_bundle = ca_bundle_;
   SpawnRequest req;
   if (auto words = split_plain_command(spec.command_line)) {
     req.argv = std::move(*words);

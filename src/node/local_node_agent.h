@@ -72,6 +72,7 @@ class LocalNodeAgent final : public NodeAgent {
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::deque<std::shared_ptr<Attempt>> queue_;                 // guarded by mu_
+  std::string ca_bundle_;  // CA bundle given to tasks; empty when Kiln serves plain HTTP
   std::multimap<std::string, std::shared_ptr<Attempt>> live_;  // queued or running; mu_
   std::vector<std::thread> launchers_;                         // mu_
   size_t idle_launchers_ = 0;                                  // mu_

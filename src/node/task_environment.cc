@@ -14,6 +14,12 @@ std::vector<std::string> build_task_environment(const NodeConfig& node, const Ta
   env["USER"] = user.user_name;
   env["LOGNAME"] = user.user_name;
   env["LANG"] = "C.UTF-8";
+  if (!paths.ca_bundle.empty()) {
+    env["SSL_CERT_FILE"] = paths.ca_bundle;
+    env["REQUESTS_CA_BUNDLE"] = paths.ca_bundle;
+    env["CURL_CA_BUNDLE"] = paths.ca_bundle;
+    env["NODE_EXTRA_CA_CERTS"] = node.ca_file;
+  }
 
   for (const auto& [name, value] : spec.environment) env[name] = value;
 

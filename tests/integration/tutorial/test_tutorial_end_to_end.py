@@ -89,6 +89,25 @@ def test_cpp_tutorial_over_https_with_host_style_blob_url(kiln_factory, tmp_path
     check_outputs(str(tmp_path), "KilnTutorialJob", "KilnTutorialPool")
 
 
+def test_python_tutorial_over_https_tasks_trust_kilns_certificate(kiln_factory, tmp_path):
+    """The Python tutorial, unchanged, over `kiln serve --tls`: only the client is told
+    about Kiln's CA; the tasks' own SDK uploads trust it because Kiln's nodes do. (Path-style
+    URL: Python's resolver, unlike Kiln's clients, does not map *.localhost to loopback.)"""
+    server = kiln_factory(in_memory=True, extra_args=["--tls"])
+    ca = re.search(r"TLS certificate \(trust it in clients\): (\S+)", server.log()).group(1)
+    blob = server.blob_url
+    script = os.path.join(REPO, "examples", "python", "python_tutorial_client.py")
+    env = client_env(server, KILN_BATCH_ENDPOINT=server.batch_url, KILN_BLOB_ENDPOINT=blob,
+                     KILN_ACCOUNT_NAME=server.account, KILN_ACCOUNT_KEY=server.key, KILN_CA_FILE=ca,
+                     KILN_DOWNLOAD_DIR=str(tmp_path))
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    env.pop("SSL_CERT_FILE", None)
+    out = subprocess.run(["/usr/bin/python3", script, "--yes"], capture_output=True, text=True,
+                         timeout=TIMEOUT_S, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    check_outputs(str(tmp_path), "PythonTutorialJob", "PythonTutorialPool")
+
+
 def test_cpp_client_quickstart(kiln):
     """examples/quickstart.cc: the library's one-page example keeps working."""
     build_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(kiln.bin))))
