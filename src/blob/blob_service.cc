@@ -181,7 +181,7 @@ BlobService::~BlobService() {
 
 void BlobService::handle(http::Request& req, http::Response& res) {
   RequestContext ctx;
-  ctx.request_id = crypto::uuid4();
+  ctx.request_id = crypto::fast_uuid4();
   ctx.now_us = timefmt::to_micros(timefmt::now());
   Call call{req, ctx, res, *impl_->backend};
   try {
@@ -230,7 +230,7 @@ void BlobService::handle(http::Request& req, http::Response& res) {
 
 void BlobService::on_bad_request(int status, const http::Request& req, http::Response& res) {
   RequestContext ctx;
-  ctx.request_id = crypto::uuid4();
+  ctx.request_id = crypto::fast_uuid4();
   AzureError e = status == 413 ? err::request_body_too_large()
                  : status == 431 ? AzureError(431, "RequestHeaderFieldsTooLarge", "The request headers are too large.")
                                  : err::invalid_uri();

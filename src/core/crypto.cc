@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstring>
 #include <stdexcept>
 
 namespace kiln::crypto {
@@ -150,6 +151,52 @@ std::string uuid4() {
   std::string h = hex(b);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20);
+}
+
+namespace {
+
+// xoshiro256** (Blackman & Vigna): fast, 2^256-1 period, good statistical quality.
+struct Xoshiro256 {
+  uint64_t s[4];
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t next() {
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+Xoshiro256 seeded_generator() {
+  Xoshiro256 g{};
+  std::string seed = random_bytes(sizeof(g.s));
+  std::memcpy(g.s, seed.data(), sizeof(g.s));
+  if ((g.s[0] | g.s[1] | g.s[2] | g.s[3]) == 0) g.s[0] = 1;  // the all-zero state is a fixed point
+  return g;
+}
+
+}  // namespace
+
+std::string fast_uuid4() {
+  thread_local Xoshiro256 gen = seeded_generator();
+  uint64_t hi = gen.next(), lo = gen.next();
+  hi = (hi & ~uint64_t(0xf000)) | 0x4000;                       // version 4 (byte 6 high nibble)
+  lo = (lo & ~(uint64_t(0xc0) << 56)) | (uint64_t(0x80) << 56);  // variant 10xx (byte 8)
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // keep the dash
+    uint8_t byte = i < 8 ? uint8_t(hi >> (56 - 8 * i)) : uint8_t(lo >> (56 - 8 * (i - 8)));
+    out[pos++] = kHex[byte >> 4];
+    out[pos++] = kHex[byte & 0xf];
+  }
+  return out;
 }
 
 bool equal_constant_time(std::string_view a, std::string_view b) {

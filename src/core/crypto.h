@@ -40,6 +40,11 @@ std::string crc64_bytes(uint64_t crc);
 std::string random_bytes(size_t n);
 // A random RFC 4122 version-4 UUID in lower-case text form.
 std::string uuid4();
+// A version-4 UUID from a per-thread xoshiro256** generator seeded once per
+// thread from random_bytes: no lock, NOT unpredictable. Only for identifiers
+// that need uniqueness, not secrecy (request ids); use uuid4() for anything
+// security-related (lease ids, tokens).
+std::string fast_uuid4();
 
 // Constant-time comparison for signatures.
 bool equal_constant_time(std::string_view a, std::string_view b);

@@ -1,5 +1,8 @@
 #include "core/crypto.h"
 
+#include <set>
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace kiln::crypto {
@@ -45,6 +48,23 @@ TEST(Uuid, HasVersion4Shape) {
   ASSERT_EQ(u.size(), 36u);
   EXPECT_EQ(u[14], '4');
   EXPECT_NE(uuid4(), u);
+}
+
+TEST(Uuid, FastUuidHasVersion4ShapeAndDiffers) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string u = fast_uuid4();
+    ASSERT_EQ(u.size(), 36u);
+    EXPECT_EQ(u[8], '-');
+    EXPECT_EQ(u[13], '-');
+    EXPECT_EQ(u[18], '-');
+    EXPECT_EQ(u[23], '-');
+    EXPECT_EQ(u[14], '4');
+    EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos) << u;
+    EXPECT_EQ(u.find_first_not_of("0123456789abcdef-"), std::string::npos) << u;
+    seen.insert(u);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
 }
 
 }  // namespace kiln::crypto
