@@ -41,8 +41,10 @@ ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx);
 BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_blocks = false);
 
 // Verifies Content-MD5 and x-ms-content-crc64 of the body when sent; returns the
-// body's MD5 (base64). Sets x-ms-content-crc64 on the response when it was sent.
-std::string verify_body(const http::Request& req, http::Response& res);
+// body's MD5 (base64), or "" when always_md5 is false and no Content-MD5 was sent
+// (hashing a large block costs more than writing it). Sets x-ms-content-crc64 on
+// the response when it was sent.
+std::string verify_body(const http::Request& req, http::Response& res, bool always_md5 = true);
 
 // Parses a non-negative integer header; InvalidHeaderValue otherwise.
 std::optional<int64_t> int_header(const http::Headers& h, const std::string& name);

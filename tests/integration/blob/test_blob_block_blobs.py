@@ -97,6 +97,24 @@ def test_md5_and_crc64_verification(kiln, container):
     assert b.download_blob().readall() == b"x" * 1000
 
 
+def test_put_block_returns_content_md5_only_when_sent(kiln, container):
+    # Kiln skips hashing blocks nobody asked to verify (docs/compatibility.md).
+    url = f"{kiln.blob_url}/{container.container_name}/pbmd5?comp=block&blockid=YmxrMQ%3D%3D&{full_account_sas(kiln)}"
+    h = {"x-ms-version": "2021-12-02"}
+    r = requests.put(url, data=b"abc", headers=h)
+    assert r.status_code == 201 and "Content-MD5" not in r.headers
+    good = base64.b64encode(hashlib.md5(b"abc").digest()).decode()
+    r = requests.put(url, data=b"abc", headers=dict(h, **{"Content-MD5": good}))
+    assert r.status_code == 201 and r.headers["Content-MD5"] == good
+    bad = base64.b64encode(hashlib.md5(b"abd").digest()).decode()
+    r = requests.put(url, data=b"abc", headers=dict(h, **{"Content-MD5": bad}))
+    assert r.status_code == 400 and r.headers["x-ms-error-code"] == "Md5Mismatch"
+    b = container.get_blob_client("pbmd5")
+    b.stage_block("blk2", b"y" * 100, validate_content=True)  # the SDK base64-encodes ids
+    b.commit_block_list(["blk1", "blk2"])
+    assert b.download_blob().readall() == b"abc" + b"y" * 100
+
+
 def test_metadata_and_properties_updates(container):
     b = container.get_blob_client("meta")
     b.upload_blob(b"x", metadata={"one": "1"})
