@@ -121,8 +121,9 @@ void list_blobs(Call& c) {
       q.start_after_snapshot = cursor_snap;
       q.include_snapshots = inc.snapshots;
       q.limit = want;
-      std::vector<Entry> batch;
       auto recs = r.list_blobs(c.ctx.account, c.ctx.container, q);
+      std::vector<Entry> batch;
+      batch.reserve(recs.size());
       bool recs_full = recs.size() == want;
       for (auto& b : recs) {
         Entry e;

@@ -1,10 +1,12 @@
 #include "blob/sqlite_metadata_store.h"
 
+#include <algorithm>
 #include <set>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
+#include "blob/blob_doc_reader.h"
 #include "core/file_util.h"
 #include "core/sqlite.h"
 
@@ -98,6 +100,7 @@ std::string blob_doc(const BlobRecord& b) {
   return j.dump();
 }
 void blob_fill(BlobRecord& b, const std::string& doc) {
+  if (read_blob_doc(doc, b)) return;  // the common case, without building a JSON DOM
   json j = json::parse(doc);
   b.blob_type = j.value("type", "BlockBlob");
   b.size = j.value("size", int64_t(0));
@@ -226,6 +229,7 @@ class SqlOps : public MetadataWriter {
     u->bind(1, account).bind(2, container).bind(3, q.prefix).bind(4, prefix_end(q.prefix));
     u->bind(5, q.start_after).bind(6, start_snap).bind(7, q.include_snapshots ? 1 : 0).bind(8, int64_t(q.limit));
     std::vector<BlobRecord> out;
+    out.reserve(std::min<size_t>(q.limit, 5000));
     while (u->step()) {
       BlobRecord b;
       b.account = account;

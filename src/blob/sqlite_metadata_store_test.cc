@@ -39,6 +39,33 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<SqliteMetadataStore> store_;
 };
 
+TEST_F(StoreTest, PropertiesWithEscapesRoundTripThroughGetAndList) {
+  BlobRecord in = blob("odd");
+  in.metadata["Key"] = "q\"b\\s\x01" "c\n\xc3\xa9\xf0\x9f\x98\x80";
+  in.props.content_type = "text/plain; charset=\"utf-8\"";
+  in.lease.state = "leased";
+  in.lease.duration = -1;
+  in.copy_id = "id";
+  in.copy_source = "http://h/c/b?x=1";
+  in.copy_status = "success";
+  store_->write([&](MetadataWriter& w) { w.put_blob(in); });
+  store_->read([&](MetadataReader& r) {
+    auto got = r.get_blob("a", "c", "odd", "");
+    ASSERT_TRUE(got);
+    auto listed = r.list_blobs("a", "c", ListBlobsQuery{});
+    ASSERT_EQ(listed.size(), 1u);
+    for (const BlobRecord* b : {&*got, &listed[0]}) {
+      EXPECT_EQ(b->metadata, in.metadata);
+      EXPECT_EQ(b->props.content_type, in.props.content_type);
+      EXPECT_EQ(b->lease.state, "leased");
+      EXPECT_EQ(b->lease.duration, -1);
+      EXPECT_EQ(b->copy_source, in.copy_source);
+      EXPECT_EQ(b->etag, in.etag);
+      EXPECT_EQ(b->size, 3);
+    }
+  });
+}
+
 TEST_F(StoreTest, BlobsRoundTripAndListOrder) {
   store_->write([&](MetadataWriter& w) {
     w.put_blob(blob("b"));

@@ -1,0 +1,187 @@
+#include "blob/blob_doc_reader.h"
+
+#include <cstdint>
+#include <string>
+
+namespace kiln::blob {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool at_end() const { return p_ == end_; }
+  bool eat(char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  bool peek(char c) const { return p_ != end_ && *p_ == c; }
+
+  bool string(std::string& out) {
+    if (!eat('"')) return false;
+    out.clear();
+    while (p_ != end_) {
+      const char* run = p_;
+      while (p_ != end_ && *p_ != '"' && *p_ != '\\') ++p_;
+      out.append(run, size_t(p_ - run));
+      if (p_ == end_) return false;
+      if (*p_ == '"') {
+        ++p_;
+        return true;
+      }
+      ++p_;  // backslash
+      if (p_ == end_) return false;
+      char e = *p_++;
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo = 0;
+            if (!eat('\\') || !eat('u') || !hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return false;
+          }
+          utf8(cp, out);
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+
+  bool integer(int64_t& out) {
+    bool neg = eat('-');
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    uint64_t v = 0;
+    int digits = 0;
+    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') {
+      v = v * 10 + uint64_t(*p_++ - '0');
+      if (++digits > 18) return false;  // beyond what the store writes; let the general parser decide
+    }
+    if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
+    out = neg ? -int64_t(v) : int64_t(v);
+    return true;
+  }
+
+  // Calls member(key) for each member; member consumes the value and returns success.
+  template <class F>
+  bool object(F&& member) {
+    if (!eat('{')) return false;
+    if (eat('}')) return true;
+    std::string key;
+    do {
+      if (!string(key) || !eat(':') || !member(key)) return false;
+    } while (eat(','));
+    return eat('}');
+  }
+
+ private:
+  bool hex4(uint32_t& out) {
+    if (end_ - p_ < 4) return false;
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      char c = *p_++;
+      out <<= 4;
+      if (c >= '0' && c <= '9') out |= uint32_t(c - '0');
+      else if (c >= 'a' && c <= 'f') out |= uint32_t(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') out |= uint32_t(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  }
+  static void utf8(uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+      out += char(cp);
+    } else if (cp < 0x800) {
+      out += char(0xC0 | (cp >> 6));
+      out += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += char(0xE0 | (cp >> 12));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    } else {
+      out += char(0xF0 | (cp >> 18));
+      out += char(0x80 | ((cp >> 12) & 0x3F));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+bool read_blob_doc(std::string_view doc, BlobRecord& b) {
+  Reader r(doc);
+  // Defaults match the general parser's for members a document lacks.
+  b.blob_type = "BlockBlob";
+  b.size = b.last_modified_us = b.created_us = b.append_count = b.copy_completion_us = 0;
+  b.etag.clear();
+  b.props = BlobProperties{};
+  b.metadata.clear();
+  b.lease = LeaseRecord{};
+  b.access_tier.clear();
+  b.copy_id.clear();
+  b.copy_source.clear();
+  b.copy_status.clear();
+  b.copy_progress.clear();
+  std::string value;
+  bool ok = r.object([&](const std::string& key) -> bool {
+    if (key == "type") return r.string(b.blob_type);
+    if (key == "size") return r.integer(b.size);
+    if (key == "etag") return r.string(b.etag);
+    if (key == "mtime") return r.integer(b.last_modified_us);
+    if (key == "ctime") return r.integer(b.created_us);
+    if (key == "ct") return r.string(b.props.content_type);
+    if (key == "ce") return r.string(b.props.content_encoding);
+    if (key == "cl") return r.string(b.props.content_language);
+    if (key == "md5") return r.string(b.props.content_md5);
+    if (key == "cc") return r.string(b.props.cache_control);
+    if (key == "cd") return r.string(b.props.content_disposition);
+    if (key == "appends") return r.integer(b.append_count);
+    if (key == "tier") return r.string(b.access_tier);
+    if (key == "meta")
+      return r.object([&](const std::string& k) {
+        if (!r.string(value)) return false;
+        b.metadata[k] = value;
+        return true;
+      });
+    if (key == "lease") {
+      b.lease.state = "available";
+      return r.object([&](const std::string& k) {
+        if (k == "state") return r.string(b.lease.state);
+        if (k == "id") return r.string(b.lease.id);
+        if (k == "duration") return r.integer(b.lease.duration);
+        if (k == "expires") return r.integer(b.lease.expires_us);
+        return false;
+      });
+    }
+    if (key == "copy")
+      return r.object([&](const std::string& k) {
+        if (k == "id") return r.string(b.copy_id);
+        if (k == "source") return r.string(b.copy_source);
+        if (k == "status") return r.string(b.copy_status);
+        if (k == "progress") return r.string(b.copy_progress);
+        if (k == "done") return r.integer(b.copy_completion_us);
+        return false;
+      });
+    return false;  // unknown member: let the general parser handle it
+  });
+  return ok && r.at_end();
+}
+
+}  // namespace kiln::blob
