@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 
 namespace kiln::node {
@@ -57,10 +58,16 @@ int child_main(void* arg) {
   auto* a = static_cast<ChildArgs*>(arg);
   // Handlers installed by the server must not run in the child (they would run
   // on borrowed memory) nor be inherited as "ignored" by the task.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
+  // The raw system call, because glibc's sigaction() refuses its internal
+  // real-time signals (32, 33), which the server may still have inherited as ignored.
+  struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } dfl{};  // SIG_DFL, no flags, empty mask
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+    if (sig != SIGKILL && sig != SIGSTOP) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
   }
   if (::syscall(SYS_setsid) < 0) child_fail(a, "setsid");
   for (const char* const* p = a->cgroup_procs; *p; ++p) {
