@@ -55,25 +55,33 @@ void send_response(Stream& stream, const Request& req, Response& res, bool keep_
   out.keep_alive(keep_alive);
   bool head = req.method == "HEAD";
   bool no_body = head || res.suppress_body || res.status == 204 || res.status == 304;
-  if (res.file) {
-    out.content_length(res.file->length);
+  if (res.file) res.files.insert(res.files.begin(), std::move(*res.file));
+  bool streamed = !res.files.empty();
+  if (streamed) {
+    uint64_t total = 0;
+    for (const auto& f : res.files) total += f.length;
+    out.content_length(total);
   } else if (!res.headers.has("Content-Length") || !no_body) {
     out.content_length(res.body.size());
   }
-  if (no_body || res.file) {
-    // Headers only; a file body follows in bounded chunks so memory stays flat.
+  if (no_body || streamed) {
+    // Headers only; file bodies follow in bounded chunks so memory stays flat.
     bhttp::response<bhttp::empty_body> hdr{out.base()};
     bhttp::response_serializer<bhttp::empty_body> sr{hdr};
     bhttp::write_header(stream, sr);
-    if (no_body || !res.file) return;
-    std::string chunk(std::min<uint64_t>(res.file->length, 256 << 10), '\0');
-    uint64_t offset = res.file->offset, left = res.file->length;
-    while (left > 0) {
-      size_t n = size_t(std::min<uint64_t>(left, chunk.size()));
-      fs::pread_all(*res.file->fd, chunk.data(), n, offset);
-      net::write(stream, net::buffer(chunk.data(), n));
-      offset += n;
-      left -= n;
+    if (no_body || !streamed) return;
+    uint64_t largest = 0;
+    for (const auto& f : res.files) largest = std::max(largest, f.length);
+    std::string chunk(std::min<uint64_t>(largest, 256 << 10), '\0');
+    for (const auto& f : res.files) {
+      uint64_t offset = f.offset, left = f.length;
+      while (left > 0) {
+        size_t n = size_t(std::min<uint64_t>(left, chunk.size()));
+        fs::pread_all(*f.fd, chunk.data(), n, offset);
+        net::write(stream, net::buffer(chunk.data(), n));
+        offset += n;
+        left -= n;
+      }
     }
     return;
   }

@@ -52,6 +52,28 @@ TEST(HttpServer, StreamsFileBodiesAndHonoursHead) {
   EXPECT_TRUE(r.body.empty());
 }
 
+TEST(HttpServer, StreamsSeveralFileRangesInOrder) {
+  char path[] = "/tmp/kiln-http-test-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string data;
+  for (int i = 0; i < 600000; ++i) data += char('a' + i % 26);
+  ASSERT_EQ(write(fd, data.data(), data.size()), ssize_t(data.size()));
+  unlink(path);
+  auto shared = FileBody::adopt(fd);
+  HttpServer server({}, [&](Request&, Response& res) {
+    res.files = {FileBody{shared, 500000, 100000}, FileBody{shared, 3, 7}, FileBody{shared, 0, 300000}};
+  });
+  server.start();
+  HttpClient client;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/f";
+  auto r = client.send("GET", url, {});
+  EXPECT_EQ(r.body, data.substr(500000, 100000) + data.substr(3, 7) + data.substr(0, 300000));
+  r = client.send("HEAD", url, {});
+  EXPECT_EQ(r.headers.get("Content-Length"), "400007");
+  EXPECT_TRUE(r.body.empty());
+}
+
 TEST(HttpServer, OversizeBodyGoesToBadRequestHook) {
   ServerOptions opts;
   opts.max_body_bytes = 10;

@@ -71,6 +71,9 @@ struct Response {
   Headers headers;
   std::string body;               // used when `file` is empty
   std::optional<FileBody> file;   // streamed body; Content-Length is file->length
+  // Streamed body made of several file ranges, sent in order (used when `file`
+  // is empty and this is not); Content-Length is the sum of their lengths.
+  std::vector<FileBody> files;
   // HEAD responses and 304s carry Content-Length of the entity but no body.
   bool suppress_body = false;
 };
