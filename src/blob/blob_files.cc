@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
 
 #include "core/crypto.h"
@@ -94,7 +96,59 @@ std::string BlobFiles::concat(const std::vector<Piece>& pieces) {
   return name;
 }
 
+std::string BlobFiles::extent_list(const std::vector<Extent>& extents) {
+  std::string out = "+";
+  for (const auto& e : extents) {
+    if (out.size() > 1) out += ',';
+    out += e.name + ":" + std::to_string(e.length);
+  }
+  return out;
+}
+
+std::vector<BlobFiles::Extent> BlobFiles::extents_of(const std::string& file) {
+  std::vector<Extent> out;
+  if (!is_extent_list(file)) return out;
+  size_t pos = 1;
+  while (pos < file.size()) {
+    size_t end = file.find(',', pos);
+    if (end == std::string::npos) end = file.size();
+    size_t colon = file.find(':', pos);
+    if (colon == std::string::npos || colon > end) throw std::runtime_error("bad extent list");
+    out.push_back({file.substr(pos, colon - pos), std::stoull(file.substr(colon + 1, end - colon - 1))});
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::vector<BlobFiles::Piece> BlobFiles::locate(const std::string& file, uint64_t offset, uint64_t length) {
+  if (!is_extent_list(file)) return {{file, offset, length}};
+  std::vector<Piece> out;
+  uint64_t start = 0;  // of the current extent within the blob
+  for (auto& e : extents_of(file)) {
+    if (length == 0) break;
+    uint64_t end = start + e.length;
+    if (offset < end) {
+      uint64_t in = offset - start, n = std::min(length, e.length - in);
+      out.push_back({std::move(e.name), in, n});
+      offset += n;
+      length -= n;
+    }
+    start = end;
+  }
+  return out;
+}
+
 std::string BlobFiles::link(const std::string& src) {
+  if (is_extent_list(src)) {
+    std::vector<Extent> linked;
+    try {
+      for (const auto& e : extents_of(src)) linked.push_back({link(e.name), e.length});
+    } catch (...) {
+      for (const auto& e : linked) remove(e.name);
+      throw;
+    }
+    return extent_list(linked);
+  }
   std::string name = new_name();
   if (::link(path(src).c_str(), path(name).c_str()) != 0) throw_errno("link " + src);
   return name;
@@ -142,6 +196,10 @@ int BlobFiles::open(const std::string& name) const {
 }
 
 void BlobFiles::remove(const std::string& name) const {
+  if (is_extent_list(name)) {
+    for (const auto& e : extents_of(name)) remove(e.name);
+    return;
+  }
   if (!name.empty()) ::unlink(path(name).c_str());
 }
 
@@ -155,6 +213,12 @@ size_t BlobFiles::sweep(const std::set<std::string>& keep) const {
     if (n == "." || n == "..") continue;
     if (!keep.count(n)) doomed.push_back(n);
   }
+  std::set<std::string> in_lists;  // extents of committed extent lists are referenced too
+  for (const auto& k : keep)
+    if (is_extent_list(k))
+      for (auto& e : extents_of(k)) in_lists.insert(std::move(e.name));
+  doomed.erase(std::remove_if(doomed.begin(), doomed.end(), [&](const std::string& n) { return in_lists.count(n) > 0; }),
+               doomed.end());
   ::closedir(d);
   for (const auto& n : doomed) {
     if (::unlink(path(n).c_str()) == 0) ++removed;

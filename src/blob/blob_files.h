@@ -30,17 +30,33 @@ class BlobFiles {
     uint64_t offset = 0;
     uint64_t length = 0;
   };
-  // Creates a new file from ranges of existing files, in order (committing a block list).
+  // Creates a new file from ranges of existing files, in order.
   std::string concat(const std::vector<Piece>& pieces);
-  // A new name for the same bytes (hard link): snapshots and copies of immutable versions.
+
+  // A committed block blob's bytes may be an ordered list of whole files (its
+  // blocks' files, each owned by that one version) instead of one file, so
+  // committing a block list copies no bytes. Such a "file" is written
+  // "+name:length,name:length,...": every method below taking a name accepts it.
+  struct Extent {
+    std::string name;
+    uint64_t length = 0;
+  };
+  static bool is_extent_list(const std::string& file) { return !file.empty() && file[0] == '+'; }
+  static std::string extent_list(const std::vector<Extent>& extents);
+  static std::vector<Extent> extents_of(const std::string& file);  // {} for a plain file
+  // The file ranges holding bytes [offset, offset + length) of `file`, in order.
+  static std::vector<Piece> locate(const std::string& file, uint64_t offset, uint64_t length);
+
+  // A new name for the same bytes (hard links): snapshots and copies of immutable
+  // versions. An extent list gets a new link per extent.
   std::string link(const std::string& name);
   // A new file with the first `length` bytes of `name` (copies of append blobs).
   std::string copy(const std::string& name, uint64_t length);
   // Writes `data` at `offset` of an existing file and makes it durable.
   void write_at(const std::string& name, uint64_t offset, std::string_view data);
-  // Opens for reading; returns -1 if the file does not exist.
+  // Opens a plain file for reading; returns -1 if the file does not exist.
   int open(const std::string& name) const;
-  void remove(const std::string& name) const;
+  void remove(const std::string& name) const;  // every extent of an extent list
   // Deletes files not in `keep` (left by a crash between write and commit).
   size_t sweep(const std::set<std::string>& keep) const;
 

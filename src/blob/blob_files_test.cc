@@ -36,6 +36,46 @@ TEST_F(BlobFilesTest, CreateConcatLinkCopy) {
   EXPECT_LT(f.open("missing"), 0);
 }
 
+TEST_F(BlobFilesTest, ExtentListsLocateLinkRemoveAndSurviveTheSweep) {
+  BlobFiles f(dir_ + "/data", true);
+  std::string a = f.create("hello ");
+  std::string b = f.create("world");
+  std::string list = BlobFiles::extent_list({{a, 6}, {b, 5}});
+  EXPECT_TRUE(BlobFiles::is_extent_list(list));
+  EXPECT_FALSE(BlobFiles::is_extent_list(a));
+  auto ex = BlobFiles::extents_of(list);
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[1].name, b);
+  EXPECT_EQ(ex[1].length, 5u);
+  // A range across the boundary maps onto both files.
+  auto p = BlobFiles::locate(list, 4, 4);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].name, a);
+  EXPECT_EQ(p[0].offset, 4u);
+  EXPECT_EQ(p[0].length, 2u);
+  EXPECT_EQ(p[1].name, b);
+  EXPECT_EQ(p[1].offset, 0u);
+  EXPECT_EQ(p[1].length, 2u);
+  p = BlobFiles::locate(list, 7, 4);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].offset, 1u);
+  p = BlobFiles::locate(a, 1, 3);  // a plain file is its own single extent
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].name, a);
+  // A link of a list links every extent; removing the original keeps the link's bytes.
+  std::string linked = f.link(list);
+  auto lex = BlobFiles::extents_of(linked);
+  ASSERT_EQ(lex.size(), 2u);
+  EXPECT_NE(lex[0].name, a);
+  std::string stray = f.create("orphan");
+  EXPECT_EQ(f.sweep({list, linked}), 1u);  // extents of listed lists are kept
+  EXPECT_LT(f.open(stray), 0);
+  f.remove(list);
+  EXPECT_LT(f.open(a), 0);
+  EXPECT_LT(f.open(b), 0);
+  EXPECT_EQ(read(f, lex[0].name) + read(f, lex[1].name), "hello world");
+}
+
 TEST_F(BlobFilesTest, OpenFdSurvivesRemoval) {
   BlobFiles f(dir_ + "/data", false);
   std::string a = f.create("version one");

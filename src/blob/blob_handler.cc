@@ -1,6 +1,7 @@
 // Blob-level operations on whole blobs: Get/Put/Delete Blob, properties,
 // metadata, leases and snapshots.
 #include <cerrno>
+#include <map>
 #include <unistd.h>
 
 #include "blob/conditions.h"
@@ -69,16 +70,25 @@ void no_snapshot(const RequestContext& ctx) {
 
 void get_blob(Call& c, bool head) {
   BlobRecord b;
-  int fd = -1;
-  // A writer may replace the file between our metadata read and open: retry once.
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // Open descriptors keep a version readable after a writer replaces it. A
+  // writer may replace it between our metadata read and open: retry.
+  std::map<std::string, std::shared_ptr<int>> fds;  // by file (each extent of an extent list)
+  bool opened = false;
+  for (int attempt = 0; attempt < 3 && !opened; ++attempt) {
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
     if (head || b.file.empty()) break;
-    fd = c.be.files.open(b.file);
-    if (fd >= 0 || errno != ENOENT) break;
+    fds.clear();
+    opened = true;
+    for (const auto& p : BlobFiles::locate(b.file, 0, uint64_t(b.size))) {
+      int fd = c.be.files.open(p.name);
+      if (fd < 0) {
+        opened = false;
+        break;
+      }
+      fds[p.name] = http::FileBody::adopt(fd);
+    }
   }
-  std::shared_ptr<int> owned = fd >= 0 ? http::FileBody::adopt(fd) : nullptr;
-  if (!head && !b.file.empty() && !owned) throw err::internal_error();
+  if (!head && !b.file.empty() && !opened) throw err::internal_error();
   check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
   if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
   add_blob_headers(b, c.ctx.now_us, c.res);
@@ -114,7 +124,8 @@ void get_blob(Call& c, bool head) {
   if (b.file.empty()) {
     c.res.body = b.inline_data.substr(size_t(start), size_t(length));
   } else {
-    c.res.file = http::FileBody{owned, start, length};
+    for (const auto& p : BlobFiles::locate(b.file, start, length))
+      c.res.files.push_back(http::FileBody{fds.at(p.name), p.offset, p.length});
   }
 }
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "blob/conditions.h"
 #include "blob/handlers.h"
@@ -107,6 +108,7 @@ void put_block_list(Call& c) {
       }
     }
     std::vector<BlobFiles::Piece> pieces;
+    std::vector<bool> from_staged;
     std::vector<BlockRef> blocks;
     uint64_t total = 0;
     for (const auto& e : entries) {
@@ -115,20 +117,55 @@ void put_block_list(Call& c) {
       if (use_staged) {
         const auto& b = staged[e.id];
         pieces.push_back({b.file, 0, uint64_t(b.size)});
+        from_staged.push_back(true);
         blocks.push_back({e.id, b.size});
         total += uint64_t(b.size);
       } else if (use_committed) {
         auto [off, size] = committed[e.id];
         pieces.push_back({old->file, off, size});
+        from_staged.push_back(false);
         blocks.push_back({e.id, int64_t(size)});
         total += size;
       } else {
         throw err::invalid_block_list();
       }
     }
-    // Conditions and lease are checked again at commit; failing early avoids the copy.
+    // Conditions and lease are checked again at commit; failing early avoids any file work.
     check_conditions(cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
-    std::string file = total > 0 ? c.be.files.concat(pieces) : "";
+    // The new version is an extent list: no byte is copied. A staged block's file
+    // is adopted as it is (the new version owns it from the commit on); a block
+    // listed twice, or reused from the old version, gets a hard link so that every
+    // version owns its own names (an old version stored as one file: a copy of the range).
+    std::vector<BlobFiles::Extent> extents;
+    std::vector<std::string> created;  // new names: removed unless committed
+    std::set<std::string> adopted;     // staged files taken over by the new version
+    auto discard_created = [&] {
+      for (const auto& f : created) c.be.files.remove(f);
+      created.clear();
+    };
+    try {
+      for (size_t i = 0; i < pieces.size(); ++i) {
+        const auto& p = pieces[i];
+        if (from_staged[i] && adopted.insert(p.name).second) {
+          extents.push_back({p.name, p.length});
+          continue;
+        }
+        std::string name;
+        if (from_staged[i]) {
+          name = c.be.files.link(p.name);
+        } else {
+          auto parts = BlobFiles::locate(p.name, p.offset, p.length);
+          bool whole_extent = BlobFiles::is_extent_list(p.name) && parts.size() == 1 && parts[0].offset == 0;
+          name = whole_extent ? c.be.files.link(parts[0].name) : c.be.files.concat(parts);
+        }
+        created.push_back(name);
+        extents.push_back({name, p.length});
+      }
+    } catch (...) {
+      discard_created();
+      throw;
+    }
+    std::string file = total > 0 ? BlobFiles::extent_list(extents) : "";
     bool changed = false;
     BlobRecord out;
     try {
@@ -137,14 +174,10 @@ void put_block_list(Call& c) {
         auto now_old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
         auto now_staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
         bool same = bool(now_old) == bool(old) && (!old || now_old->etag == old->etag);
-        std::map<std::string, std::string> now_files;
-        for (const auto& b : now_staged) now_files[b.id] = b.file;
-        for (const auto& p : pieces)
-          if (!old || p.name != old->file) {
-            bool found = false;
-            for (const auto& [id, f] : now_files) found = found || f == p.name;
-            same = same && found;
-          }
+        std::set<std::string> now_files;
+        for (const auto& b : now_staged) now_files.insert(b.file);
+        for (size_t i = 0; i < pieces.size(); ++i)
+          if (from_staged[i]) same = same && now_files.count(pieces[i].name) > 0;
         if (!same) {
           changed = true;
           return;
@@ -174,18 +207,19 @@ void put_block_list(Call& c) {
         w.put_blob(b);
         std::vector<std::string> doomed;
         if (now_old && !now_old->file.empty()) doomed.push_back(now_old->file);
-        for (const auto& blk : now_staged) doomed.push_back(blk.file);
+        for (const auto& blk : now_staged)
+          if (!adopted.count(blk.file)) doomed.push_back(blk.file);
         w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
         remove_files_after_commit(w, c.be, std::move(doomed));
-        if (!file.empty()) w.sync_dir_before_commit(c.be.files.dir());
+        if (!created.empty()) w.sync_dir_before_commit(c.be.files.dir());
         out = std::move(b);
       });
     } catch (...) {
-      c.be.files.remove(file);
+      discard_created();
       throw;
     }
     if (changed) {
-      c.be.files.remove(file);
+      discard_created();
       if (attempt >= 5) throw err::invalid_block_list();
       continue;
     }

@@ -49,16 +49,20 @@ std::optional<int64_t> int_header(const http::Headers& h, const std::string& nam
 
 std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t offset, uint64_t length) {
   if (b.file.empty()) return b.inline_data.substr(size_t(offset), size_t(length));
-  int fd = be.files.open(b.file);
-  if (fd < 0) throw err::internal_error();
   std::string out(size_t(length), '\0');
-  try {
-    fs::pread_all(fd, out.data(), size_t(length), offset);
-  } catch (...) {
+  size_t done = 0;
+  for (const auto& p : BlobFiles::locate(b.file, offset, length)) {
+    int fd = be.files.open(p.name);
+    if (fd < 0) throw err::internal_error();
+    try {
+      fs::pread_all(fd, out.data() + done, size_t(p.length), p.offset);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
     ::close(fd);
-    throw;
+    done += size_t(p.length);
   }
-  ::close(fd);
   return out;
 }
 
