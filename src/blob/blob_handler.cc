@@ -62,6 +62,22 @@ BlobProperties read_content_properties(const http::Headers& h, bool plain_fallba
   return p;
 }
 
+// The bytes a GET will send: [start, start + length), so that only the extents
+// it reads are opened. Invalid ranges open nothing (the error is raised later,
+// after the checks that take precedence).
+std::pair<uint64_t, uint64_t> wanted_bytes(const http::Headers& h, uint64_t size) {
+  std::optional<Range> r;
+  try {
+    r = parse_range(h);
+  } catch (...) {
+    return {0, 0};
+  }
+  if (!r) return {0, size};
+  if (r->start >= size) return {0, 0};
+  uint64_t end = r->end ? std::min(*r->end, size - 1) : size - 1;
+  return {r->start, end - r->start + 1};
+}
+
 void no_snapshot(const RequestContext& ctx) {
   if (!ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", ctx.snapshot);
 }
@@ -79,7 +95,8 @@ void get_blob(Call& c, bool head) {
     if (head || b.file.empty()) break;
     fds.clear();
     opened = true;
-    for (const auto& p : BlobFiles::locate(b.file, 0, uint64_t(b.size))) {
+    auto [want_start, want_length] = wanted_bytes(c.req.headers, uint64_t(b.size));
+    for (const auto& p : BlobFiles::locate(b.file, want_start, want_length)) {
       int fd = c.be.files.open(p.name);
       if (fd < 0) {
         opened = false;

@@ -39,6 +39,12 @@ def test_parallel_out_of_order_blocks_read_back_exact(kiln, container):
                                    "x-ms-version": "2021-12-02"})
     assert r.status_code == 206 and r.content == data[b0 - 50:b0 + 50]
     assert r.headers["Content-MD5"] == base64.b64encode(hashlib.md5(data[b0 - 50:b0 + 50]).digest()).decode()
+    r = requests.get(url, headers={"x-ms-range": f"bytes={len(data)}-", "x-ms-version": "2021-12-02"})
+    assert r.status_code == 416 and r.headers["x-ms-error-code"] == "InvalidRange"
+    r = requests.get(url, headers={"x-ms-range": "bytes=9-3", "x-ms-version": "2021-12-02"})
+    assert r.status_code == 416 and r.headers["x-ms-error-code"] == "InvalidRange"
+    r = requests.get(url, headers={"Range": f"bytes={len(data) - 3}-{len(data) + 100}"})
+    assert r.status_code == 206 and r.content == data[-3:]
 
 
 def test_recommit_reorders_repeats_and_mixes_committed_and_new_blocks(container):
