@@ -1,6 +1,7 @@
 // An HTTP/1.1 server (optionally TLS) that hands each parsed request to a
 // synchronous handler. One thread serves each connection, so handlers may block
-// (e.g. on fsync) without stalling other clients.
+// (e.g. on fsync) without stalling other clients. start() ignores SIGPIPE
+// process-wide: file bodies go out with sendfile(2), which has no MSG_NOSIGNAL.
 #pragma once
 
 #include <atomic>
