@@ -1,5 +1,6 @@
 #include "server/kiln_server.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -51,6 +52,8 @@ void KilnServer::start() {
   if (c.in_memory) {
     char tmpl[] = "/tmp/kiln-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a temporary directory");
+    // Non-admin tasks (another user) must traverse it to reach their node directory.
+    ::chmod(tmpl, 0711);
     s.temp_dir = tmpl;
   } else {
     if (c.data_dir.empty()) c.data_dir = default_data_dir();
