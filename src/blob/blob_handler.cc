@@ -168,24 +168,12 @@ void put_blob(Call& c) {
       if (cond.if_none_match && *cond.if_none_match == "*" && old) throw err::blob_already_exists();
       check_conditions(cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
       BlobRecord b;
-      if (old) {
-        check_lease_access(effective_lease(old->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
-        b.lease = old->lease;
-        b.created_us = old->created_us;
-      } else {
-        check_lease_access(LeaseRecord{}, c.req.headers, LeaseTarget::kBlob, true);
-        b.created_us = c.ctx.now_us;
-      }
-      b.account = c.ctx.account;
-      b.container = c.ctx.container;
-      b.name = c.ctx.blob;
+      make_next_version(b, old, c);
       b.blob_type = type;
       b.access_tier = tier;
       b.size = int64_t(c.req.body.size());
       b.file = file;
       if (!use_file && type == "BlockBlob") b.inline_data = c.req.body;
-      b.etag = new_etag();
-      b.last_modified_us = c.ctx.now_us;
       b.props = props;
       if (type == "BlockBlob" && b.props.content_md5.empty()) b.props.content_md5 = md5;
       b.metadata = meta;

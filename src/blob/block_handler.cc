@@ -184,23 +184,11 @@ void put_block_list(Call& c) {
         }
         check_conditions(cond, bool(now_old), now_old ? now_old->etag : "", now_old ? now_old->last_modified_us : 0, false);
         BlobRecord b;
-        if (now_old) {
-          check_lease_access(effective_lease(now_old->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
-          b.lease = now_old->lease;
-          b.created_us = now_old->created_us;
-        } else {
-          check_lease_access(LeaseRecord{}, c.req.headers, LeaseTarget::kBlob, true);
-          b.created_us = c.ctx.now_us;
-        }
-        b.account = c.ctx.account;
-        b.container = c.ctx.container;
-        b.name = c.ctx.blob;
+        make_next_version(b, now_old, c);
         b.blob_type = "BlockBlob";
         b.access_tier = tier;
         b.size = int64_t(total);
         b.file = file;
-        b.etag = new_etag();
-        b.last_modified_us = c.ctx.now_us;
         b.props = props;
         b.metadata = meta;
         b.committed_blocks = blocks;

@@ -98,23 +98,11 @@ void copy_blob(Call& c) {
       if (dst_cond.if_none_match && *dst_cond.if_none_match == "*" && old) throw err::blob_already_exists();
       check_conditions(dst_cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
       BlobRecord b = source;
-      b.account = c.ctx.account;
-      b.container = c.ctx.container;
-      b.name = c.ctx.blob;
       b.snapshot.clear();
       b.file = file;
       b.lease = LeaseRecord{};
-      if (old) {
-        check_lease_access(effective_lease(old->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
-        b.lease = old->lease;
-        b.created_us = old->created_us;
-      } else {
-        check_lease_access(LeaseRecord{}, c.req.headers, LeaseTarget::kBlob, true);
-        b.created_us = c.ctx.now_us;
-      }
+      make_next_version(b, old, c);
       if (meta_sent) b.metadata = meta;
-      b.etag = new_etag();
-      b.last_modified_us = c.ctx.now_us;
       b.copy_id = crypto::uuid4();
       b.copy_source = source_url;
       b.copy_status = "success";

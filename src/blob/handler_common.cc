@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "blob/lease.h"
+#include "blob/response_util.h"
 #include "core/crypto.h"
 #include "core/file_util.h"
 
@@ -72,6 +74,22 @@ void remove_files_after_commit(MetadataWriter& w, const Backend& be, std::vector
   w.after_commit([f, files = std::move(files)] {
     for (const auto& name : files) f->remove(name);
   });
+}
+
+void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, const Call& c) {
+  if (old) {
+    check_lease_access(effective_lease(old->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    b.lease = old->lease;
+    b.created_us = old->created_us;
+  } else {
+    check_lease_access(LeaseRecord{}, c.req.headers, LeaseTarget::kBlob, true);
+    b.created_us = c.ctx.now_us;
+  }
+  b.account = c.ctx.account;
+  b.container = c.ctx.container;
+  b.name = c.ctx.blob;
+  b.etag = new_etag();
+  b.last_modified_us = c.ctx.now_us;
 }
 
 }  // namespace kiln::blob

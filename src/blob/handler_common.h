@@ -52,6 +52,12 @@ std::optional<int64_t> int_header(const http::Headers& h, const std::string& nam
 // Reads the blob's bytes [offset, offset+length) from inline data or its file.
 std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t offset, uint64_t length);
 
+// Makes `b` the next current version of the blob the call addresses: its name from
+// the request; lease and creation time carried over from `old` (whose lease the
+// request must hold, LeaseIdMissing / LeaseIdMismatchWithBlobOperation otherwise);
+// a new ETag and Last-Modified. Other fields are the caller's.
+void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, const Call& c);
+
 // Staged files are unlinked only after the metadata that dropped them commits.
 void remove_files_after_commit(MetadataWriter& w, const Backend& be, std::vector<std::string> files);
 
