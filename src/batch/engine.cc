@@ -146,6 +146,13 @@ Engine::JobRt& Engine::job_or_throw(const std::string& id) {
   return it->second;
 }
 
+std::string Engine::require_job_not_ended(const JobRt& job) {
+  std::string state = job.doc.value("state", "");
+  if (state == "deleting") throw errors::job_being_deleted();
+  if (state == "completed") throw errors::job_completed();
+  return state;
+}
+
 // Rebuilds the in-memory model from the store. A task that was preparing or
 // running when the server died is requeued: its process is gone with the old
 // server, so it runs again (requeueCount + 1) and completes exactly once.

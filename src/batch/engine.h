@@ -182,6 +182,9 @@ class Engine {
   void recover();
   PoolRt& pool_or_throw(const std::string& id);
   JobRt& job_or_throw(const std::string& id);
+  // The job's state, after refusing a job being deleted (JobBeingDeleted) or
+  // completed (JobCompleted); callers decide what "terminating" allows.
+  static std::string require_job_not_ended(const JobRt& job);
   void touch(Json& doc);  // new ETag + lastModified
   void set_state(Json& doc, const std::string& state);
   std::string entity_url(const std::string& path) const;
@@ -230,6 +233,8 @@ class Engine {
   static Json failure_info(const node::TaskOutcome& outcome, bool terminated);
   void stop_running_task(JobRt& job, const std::string& key, LiveTask& live, bool requeue,
                          std::vector<Action>& actions);
+  // stop_running_task for every task on the node (reboot, disable scheduling, removal).
+  void stop_tasks_on_node(NodeRt& node, bool requeue, std::vector<Action>& actions);
   void free_slots(const std::string& pool_key, const std::string& node_id, const std::string& job_key,
                   const std::string& task_key, int slots, bool succeeded);
   void expire_retention(std::vector<Action>& actions);

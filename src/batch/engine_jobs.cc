@@ -148,9 +148,7 @@ Json Engine::update_job(const std::string& id, const Json& changes, bool replace
   std::lock_guard lk(mu_);
   JobRt& job = job_or_throw(id);
   check_conditions(job.doc, c, false);
-  std::string state = job.doc.value("state", "");
-  if (state == "deleting") throw errors::job_being_deleted();
-  if (state == "completed") throw errors::job_completed();
+  std::string state = require_job_not_ended(job);
   if (state == "terminating") throw errors::job_being_terminated();
   Json& d = job.doc;
   if (changes.contains("poolInfo") && !changes["poolInfo"].is_null()) {
@@ -191,9 +189,7 @@ void Engine::disable_job(const std::string& id, const std::string& disable_tasks
     std::lock_guard lk(mu_);
     JobRt& job = job_or_throw(id);
     check_conditions(job.doc, c, false);
-    std::string state = job.doc.value("state", "");
-    if (state == "deleting") throw errors::job_being_deleted();
-    if (state == "completed") throw errors::job_completed();
+    std::string state = require_job_not_ended(job);
     if (state != "active")
       throw errors::job_not_in_state("JobNotActive", "The specified job is not in the active state.");
     set_state(job.doc, "disabled");
@@ -214,9 +210,7 @@ void Engine::enable_job(const std::string& id, const Conditions& c) {
   std::lock_guard lk(mu_);
   JobRt& job = job_or_throw(id);
   check_conditions(job.doc, c, false);
-  std::string state = job.doc.value("state", "");
-  if (state == "deleting") throw errors::job_being_deleted();
-  if (state == "completed") throw errors::job_completed();
+  std::string state = require_job_not_ended(job);
   if (state != "disabled")
     throw errors::job_not_in_state("JobNotDisabled", "The specified job is not in the disabled state.");
   set_state(job.doc, "active");
@@ -232,9 +226,7 @@ void Engine::terminate_job(const std::string& id, const std::string& reason, con
     std::lock_guard lk(mu_);
     JobRt& job = job_or_throw(id);
     check_conditions(job.doc, c, false);
-    std::string state = job.doc.value("state", "");
-    if (state == "deleting") throw errors::job_being_deleted();
-    if (state == "completed") throw errors::job_completed();
+    std::string state = require_job_not_ended(job);
     if (state == "terminating") throw errors::job_being_terminated();
     begin_termination(job, reason.empty() ? "UserTerminate" : reason, actions);
     persist_job(job);

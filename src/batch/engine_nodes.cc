@@ -233,14 +233,7 @@ void Engine::reboot_node(const std::string& pool_id, const std::string& node_id,
     std::string state = node.doc.value("state", "");
     if (!node.agent || !(is_ready_state(state) || state == "starttaskfailed" || state == "unusable"))
       throw errors::node_not_in_state("The node is not in a state that allows a reboot.");
-    auto running = node.running;
-    for (const auto& [job_key, task_key] : running) {
-      auto jit = jobs_.find(job_key);
-      if (jit == jobs_.end()) continue;
-      auto lit = jit->second.live.find(task_key);
-      if (lit != jit->second.live.end())
-        stop_running_task(jit->second, task_key, lit->second, option != "terminate", actions);
-    }
+    stop_tasks_on_node(node, option != "terminate", actions);
     ++node.epoch;
     set_state(node.doc, "rebooting");
     persist_node(node);
@@ -277,14 +270,7 @@ void Engine::set_node_scheduling(const std::string& pool_id, const std::string& 
     NodeRt& node = it->second;
     node.doc["schedulingState"] = enabled ? "enabled" : "disabled";
     if (!enabled && option != "taskcompletion") {
-      auto running = node.running;
-      for (const auto& [job_key, task_key] : running) {
-        auto jit = jobs_.find(job_key);
-        if (jit == jobs_.end()) continue;
-        auto lit = jit->second.live.find(task_key);
-        if (lit != jit->second.live.end())
-          stop_running_task(jit->second, task_key, lit->second, option != "terminate", actions);
-      }
+      stop_tasks_on_node(node, option != "terminate", actions);
     }
     persist_node(node);
     wake();

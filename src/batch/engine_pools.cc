@@ -215,14 +215,7 @@ void Engine::release_node(PoolRt& pool, NodeRt& node, const std::string& dealloc
     persist_node(node);
     return;
   }
-  auto running = node.running;
-  for (const auto& [job_key, task_key] : running) {
-    auto jit = jobs_.find(job_key);
-    if (jit == jobs_.end()) continue;
-    auto lit = jit->second.live.find(task_key);
-    if (lit == jit->second.live.end()) continue;
-    stop_running_task(jit->second, task_key, lit->second, deallocation != "terminate", actions);
-  }
+  stop_tasks_on_node(node, deallocation != "terminate", actions);
   remove_node_now(pool, node, actions);
 }
 

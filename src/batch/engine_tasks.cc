@@ -16,9 +16,7 @@ Json Engine::task_view(const std::string& job_id, const Json& doc) const {
 std::vector<TaskAddOutcome> Engine::add_tasks(const std::string& job_id, const std::vector<Json>& specs) {
   std::lock_guard lk(mu_);
   JobRt& job = job_or_throw(job_id);
-  std::string state = job.doc.value("state", "");
-  if (state == "deleting") throw errors::job_being_deleted();
-  if (state == "completed" || state == "terminating") throw errors::job_completed();
+  if (require_job_not_ended(job) == "terminating") throw errors::job_completed();
   std::string job_key = lower(job_id);
   std::vector<TaskAddOutcome> out;
   std::vector<TaskRow> rows;
@@ -217,9 +215,7 @@ void Engine::terminate_task(const std::string& job_id, const std::string& task_i
 void Engine::reactivate_task(const std::string& job_id, const std::string& task_id, const Conditions& c) {
   std::lock_guard lk(mu_);
   JobRt& job = job_or_throw(job_id);
-  std::string state = job.doc.value("state", "");
-  if (state == "completed" || state == "terminating") throw errors::job_completed();
-  if (state == "deleting") throw errors::job_being_deleted();
+  if (require_job_not_ended(job) == "terminating") throw errors::job_completed();
   std::string job_key = lower(job_id), key = lower(task_id);
   auto row = store_->get_task(job_key, key);
   if (!row) throw errors::task_not_found();

@@ -297,6 +297,16 @@ void Engine::stop_running_task(JobRt& job, const std::string& key, LiveTask& liv
   wake();
 }
 
+void Engine::stop_tasks_on_node(NodeRt& node, bool requeue, std::vector<Action>& actions) {
+  auto running = node.running;  // stop_running_task frees slots, editing node.running
+  for (const auto& [job_key, task_key] : running) {
+    auto jit = jobs_.find(job_key);
+    if (jit == jobs_.end()) continue;
+    auto lit = jit->second.live.find(task_key);
+    if (lit != jit->second.live.end()) stop_running_task(jit->second, task_key, lit->second, requeue, actions);
+  }
+}
+
 void Engine::expire_retention(std::vector<Action>& actions) {
   int64_t now = now_us();
   while (!retention_.empty() && retention_.begin()->first <= now) {
