@@ -273,6 +273,7 @@ void LocalNodeAgent::on_exit(const std::shared_ptr<Attempt>& a, const ProcessRun
   TaskOutcome o;
   o.exit_code = e.exit_code;
   o.end_time_us = e.end_time_us;
+  o.usage = e.usage;
   {
     std::lock_guard lock(a->mu);
     o.start_time_us = a->start_time_us;

@@ -43,6 +43,17 @@ struct TaskSpec {
   std::optional<int64_t> max_wall_clock_ms;  // kill the process tree past this
 };
 
+// What an attempt's processes consumed, as the kernel accounts it for the task
+// process and every descendant it waited for (a descendant left running and
+// killed with the group is not counted). Zero when unknown.
+struct ResourceUsage {
+  int64_t user_cpu_us = 0;
+  int64_t kernel_cpu_us = 0;
+  int64_t read_ops = 0, write_ops = 0;      // read/write system calls
+  int64_t read_bytes = 0, write_bytes = 0;  // bytes they moved (page-cache hits included)
+  int64_t max_rss_bytes = 0;                // largest resident set of any one process
+};
+
 // What the agent reports when an attempt has finished (or could not start).
 struct TaskOutcome {
   std::optional<int> exit_code;  // absent when the process never ran
@@ -57,6 +68,7 @@ struct TaskOutcome {
   int64_t end_time_us = 0;
   bool timed_out = false;     // maxWallClockTime elapsed
   bool terminated = false;    // stopped by terminate()
+  ResourceUsage usage;        // of the command's process tree (zero if it never ran)
 };
 
 struct FileInfo {

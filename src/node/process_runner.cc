@@ -4,11 +4,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -22,6 +25,27 @@ namespace {
 constexpr auto kPollFallback = std::chrono::milliseconds(10);
 
 int pidfd_open(pid_t pid) { return int(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// The I/O counters of an exited (not yet reaped) process: the kernel has folded
+// in those of every child it waited for.
+void read_proc_io(pid_t pid, ResourceUsage& u) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/io", int(pid));
+  FILE* f = std::fopen(path, "re");
+  if (!f) return;
+  char name[32];
+  long long value = 0;
+  while (std::fscanf(f, "%31[^:]: %lld\n", name, &value) == 2) {
+    std::string n = name;
+    if (n == "rchar") u.read_bytes = value;
+    else if (n == "wchar") u.write_bytes = value;
+    else if (n == "syscr") u.read_ops = value;
+    else if (n == "syscw") u.write_ops = value;
+  }
+  std::fclose(f);
+}
+
+int64_t micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1000000 + tv.tv_usec; }
 
 }  // namespace
 
@@ -116,9 +140,15 @@ bool ProcessRunner::try_reap(pid_t pid, Child& child, Exit& exit) {
     return false;  // still running
   } else {
     ::kill(-pid, SIGKILL);
-    siginfo_t reaped{};
-    while (::waitid(P_PID, id_t(pid), &reaped, WEXITED) != 0 && errno == EINTR) {
+    read_proc_io(pid, exit.usage);
+    // wait4 reaps and reports the CPU time of the leader and its waited-for children.
+    int status = 0;
+    rusage ru{};
+    while (::wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
     }
+    exit.usage.user_cpu_us = micros(ru.ru_utime);
+    exit.usage.kernel_cpu_us = micros(ru.ru_stime);
+    exit.usage.max_rss_bytes = int64_t(ru.ru_maxrss) * 1024;
   }
   exit.exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
   exit.timed_out = child.timed_out;

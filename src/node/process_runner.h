@@ -23,6 +23,7 @@
 #include <optional>
 #include <thread>
 
+#include "node/node_agent.h"
 #include "node/subprocess.h"
 
 namespace kiln::node {
@@ -36,6 +37,7 @@ class ProcessRunner {
     bool timed_out = false;   // the deadline passed and the group was killed
     bool terminated = false;  // terminate()/kill_all() stopped it
     int64_t end_time_us = 0;  // wall clock, microseconds since the epoch
+    ResourceUsage usage;      // rusage of the reaped leader + its /proc/<pid>/io before reaping
   };
   using OnExit = std::function<void(const Exit&)>;
 

@@ -82,6 +82,24 @@ TEST_F(ProcessRunnerTest, ReportsExitCodeAndCapturesOutputInItsDirectory) {
   EXPECT_EQ(testing::slurp(dir / "err.txt"), "oops\n");
 }
 
+TEST_F(ProcessRunnerTest, ReportsTheCpuTimeAndIoOfTheTaskAndTheChildrenItWaitedFor) {
+  ProcessRunner runner;
+  Exits exits;
+  // The CPU burn and the 64 KiB write happen in children the shell waits for.
+  auto r = runner.start(shell("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; "
+                              "head -c 65536 /dev/zero > data.bin; cat data.bin > /dev/null"),
+                        std::nullopt, exits.callback());
+  ASSERT_GT(r.pid, 0);
+  ASSERT_TRUE(exits.wait_for(1));
+  const ResourceUsage& u = exits.got[0].usage;
+  EXPECT_GT(u.user_cpu_us + u.kernel_cpu_us, 0);
+  EXPECT_GE(u.write_bytes, 65536);
+  EXPECT_GE(u.read_bytes, 65536);
+  EXPECT_GT(u.write_ops, 0);
+  EXPECT_GT(u.read_ops, 0);
+  EXPECT_GT(u.max_rss_bytes, 0);
+}
+
 TEST_F(ProcessRunnerTest, ChildRunsInItsOwnSessionWithNoInheritedDescriptors) {
   ProcessRunner runner;
   Exits exits;
