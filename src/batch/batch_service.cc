@@ -130,6 +130,8 @@ void BatchService::route(Engine& engine, http::Request& req, http::Response& res
   namespace h = handlers;
   if (n == 1 && is(0, "supportedimages")) return verb({"GET"}), h::list_supported_images(c);
   if (n == 1 && is(0, "nodecounts")) return verb({"GET"}), h::list_pool_node_counts(c);
+  if (n == 1 && is(0, "lifetimejobstats")) return verb({"GET"}), h::lifetime_job_stats(c);
+  if (n == 1 && is(0, "lifetimepoolstats")) return verb({"GET"}), h::lifetime_pool_stats(c);
   if (n == 1 && (is(0, "applications") || is(0, "jobschedules") || is(0, "certificates"))) {
     verb({"GET"});
     return write_list(c, lower(s[0]), {});

@@ -64,6 +64,10 @@ void Engine::stop() {
   cv_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
   try {
+    {
+      std::lock_guard lk(mu_);
+      flush_usage(true);
+    }
     store_->sync();
   } catch (const std::exception& e) {
     LOG_ERROR("batch: final sync failed: " << e.what());
@@ -93,8 +97,8 @@ void Engine::scheduler_loop() {
   std::unique_lock lk(mu_);
   while (!stopping_) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    if (!retention_.empty()) {
-      int64_t wait_us = std::max<int64_t>(0, retention_.begin()->first - now_us());
+    if (next_expiry_us_) {
+      int64_t wait_us = std::max<int64_t>(0, next_expiry_us_ - now_us());
       deadline = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::microseconds(wait_us));
     }
     cv_.wait_until(lk, deadline, [&] { return stopping_ || dirty_; });
@@ -108,6 +112,7 @@ void Engine::scheduler_loop() {
       assign(actions);
       expire_retention(actions);
       expire_jobs(actions);
+      flush_usage(false);
     } catch (const std::exception& e) {
       LOG_ERROR("batch: scheduler pass failed: " << e.what());
     }
@@ -224,6 +229,8 @@ void Engine::recover() {
       }
     }
   }
+  load_usage();
+  next_expiry_us_ = store_->next_expiry().value_or(0);
   // Nodes lost their agents with the old process; provisioning recreates them.
   for (auto& [key, pool] : pools_)
     for (auto& [id, node] : pool.nodes) node.provisioning = false;

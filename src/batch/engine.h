@@ -32,6 +32,7 @@
 #include "batch/model.h"
 #include "batch/odata.h"
 #include "batch/store.h"
+#include "batch/usage.h"
 #include "node/node_agent.h"
 
 namespace kiln::batch {
@@ -71,6 +72,7 @@ struct TaskLocation {
   std::shared_ptr<node::NodeAgent> agent;
   std::string task_dir;  // relative to the node root
   std::string node_url;
+  bool completed = false;  // a missing directory then means it was cleaned up
 };
 
 class Engine {
@@ -84,10 +86,16 @@ class Engine {
   // Account
   Json pool_node_counts();
 
-  // Pools (spec documents are validated by the handlers)
+  // Lifetime statistics of every job / pool the account has had (JobStatistics,
+  // PoolStatistics documents, without odata.metadata).
+  Json lifetime_job_stats();
+  Json lifetime_pool_stats();
+
+  // Pools (spec documents are validated by the handlers). `with_stats` adds
+  // the "stats" property, as $expand=stats does.
   void add_pool(const Json& spec);
-  Json get_pool(const std::string& id);
-  std::vector<Json> list_pools();
+  Json get_pool(const std::string& id, bool with_stats = false);
+  std::vector<Json> list_pools(bool with_stats = false);
   void delete_pool(const std::string& id, const Conditions& c);
   // patch: only given properties; replace (updateProperties): startTask, metadata
   // and the reference lists are replaced, absent startTask removed.
@@ -110,8 +118,8 @@ class Engine {
 
   // Jobs
   void add_job(const Json& spec);
-  Json get_job(const std::string& id);
-  std::vector<Json> list_jobs();
+  Json get_job(const std::string& id, bool with_stats = false);
+  std::vector<Json> list_jobs(bool with_stats = false);
   void delete_job(const std::string& id, const Conditions& c);
   Json update_job(const std::string& id, const Json& changes, bool replace, const Conditions& c);
   void disable_job(const std::string& id, const std::string& disable_tasks, const Conditions& c);
@@ -121,12 +129,12 @@ class Engine {
 
   // Tasks
   std::vector<TaskAddOutcome> add_tasks(const std::string& job_id, const std::vector<Json>& specs);
-  Json get_task(const std::string& job_id, const std::string& task_id);
+  Json get_task(const std::string& job_id, const std::string& task_id, bool with_stats = false);
   // Up to `limit` tasks matching `filter` after `after_key`, serialised (after
   // $select); `next_key` is set when more may follow.
   std::vector<std::string> list_tasks(const std::string& job_id, const std::string& after_key,
                                       const odata::Filter* filter, const std::vector<std::string>& select,
-                                      size_t limit, std::string& next_key);
+                                      size_t limit, std::string& next_key, bool with_stats = false);
   Json update_task(const std::string& job_id, const std::string& task_id, const Json& constraints,
                    const Conditions& c);
   void delete_task(const std::string& job_id, const std::string& task_id, const Conditions& c);
@@ -156,6 +164,7 @@ class Engine {
     Json doc;
     std::map<std::string, NodeRt> nodes;  // by node id
     bool deleting = false;
+    Usage usage;  // its tasks' usage and the core time of nodes already removed
   };
   struct LiveTask {  // a task not yet completed
     char state = 'a';  // a=active, p=preparing, r=running
@@ -172,6 +181,7 @@ class Engine {
     std::unordered_map<std::string, LiveTask> live;
     Counts counts, slot_counts;
     int64_t seq = 0;  // creation order, for scheduling ties
+    Usage usage;      // its tasks' usage (JobStatistics)
   };
   using Action = std::function<void()>;  // work run outside the lock
 
@@ -238,7 +248,22 @@ class Engine {
   void free_slots(const std::string& pool_key, const std::string& node_id, const std::string& job_key,
                   const std::string& task_key, int slots, bool succeeded);
   void expire_retention(std::vector<Action>& actions);
+  // A completed task's directory is removed at endTime + retentionTime (durable: expires_us).
+  void schedule_retention(TaskRow& row, int64_t end_us);
 
+  // usage (engine_stats.cc)
+  // Adds an attempt's or a task's usage to its job, its pool and the account.
+  void account_usage(JobRt& job, const std::string& pool_key, const Usage& delta);
+  // Adds a node's core time from its allocation until now to `dedicated` (if it
+  // is dedicated) and to `all`.
+  void add_node_core_us(const PoolRt& pool, const NodeRt& node, int64_t& dedicated, int64_t& all) const;
+  void retire_node_usage(PoolRt& pool, const NodeRt& node);
+  // Writes changed usage totals, at most once a second unless `force`.
+  void flush_usage(bool force);
+  void load_usage();
+  Json job_stats(const JobRt& job) const;
+  Json pool_stats(const PoolRt& pool) const;
+  Json task_stats(const std::string& job_id, const Json& doc, const Usage& usage) const;
   EngineOptions opt_;
   std::unique_ptr<Store> store_;
 
@@ -252,8 +277,11 @@ class Engine {
   std::set<std::string> deleting_jobs_;
   int64_t job_seq_ = 0;
   uint64_t next_run_id_ = 1;
-  // expiry us -> (job id, task id, pool key, node id): task directories to remove.
-  std::multimap<int64_t, std::tuple<std::string, std::string, std::string, std::string>> retention_;
+  int64_t next_expiry_us_ = 0;  // earliest pending retention deadline (0 = none)
+  Usage account_jobs_, account_pools_;  // lifetime totals, deleted jobs and pools included
+  std::set<std::string> usage_dirty_;   // usage scopes to write
+  int64_t usage_flushed_us_ = 0;
+  int64_t account_since_us_ = 0;        // start of the lifetime statistics
   std::thread scheduler_;
 };
 

@@ -77,15 +77,21 @@ void Engine::add_job(const Json& spec) {
   wake();
 }
 
-Json Engine::get_job(const std::string& id) {
+Json Engine::get_job(const std::string& id, bool with_stats) {
   std::lock_guard lk(mu_);
-  return job_view(job_or_throw(id));
+  JobRt& job = job_or_throw(id);
+  Json v = job_view(job);
+  if (with_stats) v["stats"] = job_stats(job);
+  return v;
 }
 
-std::vector<Json> Engine::list_jobs() {
+std::vector<Json> Engine::list_jobs(bool with_stats) {
   std::lock_guard lk(mu_);
   std::vector<Json> out;
-  for (auto& [k, j] : jobs_) out.push_back(job_view(j));
+  for (auto& [k, j] : jobs_) {
+    out.push_back(job_view(j));
+    if (with_stats) out.back()["stats"] = job_stats(j);
+  }
   return out;
 }
 
@@ -137,9 +143,9 @@ void Engine::delete_job(const std::string& id, const Conditions& c) {
 void Engine::finish_job_deletions() {
   for (const std::string& key : deleting_jobs_) {
     store_->delete_job(key);
+    store_->delete_usage("job:" + key);
+    usage_dirty_.erase("job:" + key);
     jobs_.erase(key);
-    for (auto it = retention_.begin(); it != retention_.end();)
-      it = lower(std::get<0>(it->second)) == key ? retention_.erase(it) : std::next(it);
   }
   deleting_jobs_.clear();
 }

@@ -76,15 +76,21 @@ void Engine::add_pool(const Json& spec) {
   wake();
 }
 
-Json Engine::get_pool(const std::string& id) {
+Json Engine::get_pool(const std::string& id, bool with_stats) {
   std::lock_guard lk(mu_);
-  return pool_view(pool_or_throw(id));
+  PoolRt& pool = pool_or_throw(id);
+  Json v = pool_view(pool);
+  if (with_stats) v["stats"] = pool_stats(pool);
+  return v;
 }
 
-std::vector<Json> Engine::list_pools() {
+std::vector<Json> Engine::list_pools(bool with_stats) {
   std::lock_guard lk(mu_);
   std::vector<Json> out;
-  for (auto& [k, p] : pools_) out.push_back(pool_view(p));
+  for (auto& [k, p] : pools_) {
+    out.push_back(pool_view(p));
+    if (with_stats) out.back()["stats"] = pool_stats(p);
+  }
   return out;
 }
 
@@ -223,6 +229,7 @@ void Engine::remove_node_now(PoolRt& pool, NodeRt& node, std::vector<Action>& ac
   std::string nid = node.doc["id"];
   std::string dir = opt_.nodes_dir + "/" + node.pool_key + "/" + nid;
   auto agent = std::move(node.agent);
+  retire_node_usage(pool, node);
   store_->delete_node(node.pool_key, nid);
   pool.nodes.erase(nid);
   actions.push_back([agent, dir] {
@@ -307,6 +314,8 @@ void Engine::finish_pool_deletions(std::vector<Action>& actions) {
   for (auto it = pools_.begin(); it != pools_.end();) {
     if (it->second.deleting && it->second.nodes.empty()) {
       store_->delete_pool(it->first);
+      store_->delete_usage("pool:" + it->first);
+      usage_dirty_.erase("pool:" + it->first);
       std::string dir = opt_.nodes_dir + "/" + it->first;
       actions.push_back([dir] { fs::remove_all(dir); });
       it = pools_.erase(it);

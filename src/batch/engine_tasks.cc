@@ -77,17 +77,19 @@ std::vector<TaskAddOutcome> Engine::add_tasks(const std::string& job_id, const s
   return out;
 }
 
-Json Engine::get_task(const std::string& job_id, const std::string& task_id) {
+Json Engine::get_task(const std::string& job_id, const std::string& task_id, bool with_stats) {
   std::lock_guard lk(mu_);
   JobRt& job = job_or_throw(job_id);
   auto row = store_->get_task(lower(job_id), lower(task_id));
   if (!row) throw errors::task_not_found();
-  return task_view(job.doc["id"], row->json);
+  Json v = task_view(job.doc["id"], row->json);
+  if (with_stats) v["stats"] = task_stats(job.doc["id"], row->json, row->usage);
+  return v;
 }
 
 std::vector<std::string> Engine::list_tasks(const std::string& job_id, const std::string& after_key,
                                             const odata::Filter* filter, const std::vector<std::string>& select,
-                                            size_t limit, std::string& next_key) {
+                                            size_t limit, std::string& next_key, bool with_stats) {
   std::lock_guard lk(mu_);
   JobRt& job = job_or_throw(job_id);
   std::string id = job.doc["id"];
@@ -101,14 +103,14 @@ std::vector<std::string> Engine::list_tasks(const std::string& job_id, const std
   std::string last;
   bool more = false;
   store_->scan_task_docs(lower(job_id), after_key, state, [&](const std::string& key, const std::string& task_id,
-                                                              const std::string& text) {
+                                                              const std::string& text, const std::string& usage) {
     if (out.size() >= limit || scanned >= limit * 50) {
       more = true;
       return false;
     }
     ++scanned;
     last = key;
-    if (!filter && select.empty() && text.size() > 2 && text.back() == '}') {
+    if (!filter && select.empty() && !with_stats && text.size() > 2 && text.back() == '}') {
       // Fast path: the stored document plus its url, without a parse.
       std::string item = text;
       item.pop_back();
@@ -118,7 +120,9 @@ std::vector<std::string> Engine::list_tasks(const std::string& job_id, const std
     }
     Json doc = Json::parse(text);
     if (filter && !filter->matches(doc)) return true;
-    out.push_back(odata::apply_select(task_view(id, doc), select).dump());
+    Json view = task_view(id, doc);
+    if (with_stats) view["stats"] = task_stats(id, doc, Usage::from_text(usage));
+    out.push_back(odata::apply_select(view, select).dump());
     return true;
   });
   if (more) next_key = last;
@@ -254,6 +258,7 @@ TaskLocation Engine::task_location(const std::string& job_id, const std::string&
   loc.agent = nit->second.agent;
   loc.task_dir = loc.agent->task_dir(job.doc["id"], row->json["id"]);
   loc.node_url = ni.value("nodeUrl", "");
+  loc.completed = row->state == "completed";
   return loc;
 }
 
@@ -262,7 +267,8 @@ TaskLocation Engine::task_location(const std::string& job_id, const std::string&
 void Engine::end_task_now(JobRt& job, const std::string& key, TaskRow& row, const std::string& code,
                           const std::string& message) {
   Json& ex = row.json["executionInfo"];
-  ex["endTime"] = iso_time(now_us());
+  int64_t now = now_us();
+  ex["endTime"] = iso_time(now);
   ex["result"] = "failure";
   ex["failureInfo"] = {{"category", "usererror"},
                        {"code", code},
@@ -273,6 +279,12 @@ void Engine::end_task_now(JobRt& job, const std::string& key, TaskRow& row, cons
   count_transition(job, row.state, row.result, "completed", "failure", row.slots);
   row.state = "completed";
   row.result = "failure";
+  Usage delta;
+  delta.failed = 1;
+  delta.wait_us = row.json.contains("nodeInfo") ? row.usage.wait_us : 0;
+  delta.updated_us = now;
+  account_usage(job, lower(row.json.value("/nodeInfo/poolId"_json_pointer, std::string())), delta);
+  schedule_retention(row, now);
   store_->update_task(lower(job.doc["id"]), row);
   job.live.erase(key);
 }

@@ -122,6 +122,9 @@ BatchError job_not_in_state(const std::string& code, const std::string& message)
 BatchError task_not_found() { return e(404, "TaskNotFound", "The specified task does not exist."); }
 BatchError task_exists() { return e(409, "TaskExists", "The specified task already exists."); }
 BatchError task_completed() { return e(409, "TaskCompleted", "The specified task is already completed."); }
+BatchError task_files_cleaned_up() {
+  return e(409, "TaskFilesCleanedup", "The files of the specified task are cleanedup.");
+}
 BatchError task_not_reactivatable() {
   return e(409, "TaskNotFailed",
            "Only a task that completed with a failure can be reactivated.");

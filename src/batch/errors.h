@@ -59,6 +59,7 @@ BatchError task_not_found();
 BatchError task_exists();
 BatchError task_completed();
 BatchError task_not_reactivatable();
+BatchError task_files_cleaned_up();  // its directory was removed (retention time passed)
 BatchError node_not_found();
 BatchError node_not_in_state(const std::string& message);
 BatchError file_not_found();

@@ -98,16 +98,24 @@ void serve_file(Ctx& c, node::NodeAgent& agent, const std::string& path, const s
   c.res.file = http::FileBody{http::FileBody::adopt(fd), offset, length};
 }
 
+// The task's location; TaskFilesCleanedup when its retention time removed its directory.
+TaskLocation task_files(Ctx& c, const std::string& job, const std::string& task) {
+  TaskLocation loc = c.engine.task_location(job, task);
+  node::FileInfo dir;
+  if (loc.completed && !loc.agent->stat_file(loc.task_dir, dir)) throw errors::task_files_cleaned_up();
+  return loc;
+}
+
 }  // namespace
 
 void list_task_files(Ctx& c, const std::string& job, const std::string& task) {
-  TaskLocation loc = c.engine.task_location(job, task);
+  TaskLocation loc = task_files(c, job, task);
   list_files(c, *loc.agent, loc.task_dir, c.base + "/jobs/" + job + "/tasks/" + task + "/files/");
 }
 
 void task_file(Ctx& c, const std::string& job, const std::string& task, const std::string& path) {
   if (!safe_relative(path)) throw errors::file_not_found();
-  TaskLocation loc = c.engine.task_location(job, task);
+  TaskLocation loc = task_files(c, job, task);
   serve_file(c, *loc.agent, loc.task_dir + "/" + path, c.base + "/jobs/" + job + "/tasks/" + task + "/files/" + path);
 }
 

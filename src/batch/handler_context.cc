@@ -59,6 +59,21 @@ Conditions request_conditions(const Ctx& c) {
   return k;
 }
 
+bool expand_stats(const Ctx& c) {
+  std::string expand = lower(c.req.query_param("$expand").value_or(""));
+  size_t start = 0;
+  while (start <= expand.size()) {
+    size_t comma = expand.find(',', start);
+    std::string item = expand.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item == "stats") return true;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return false;
+}
+
 ListQuery list_query(const Ctx& c) {
   ListQuery q;
   if (auto f = c.req.query_param("$filter"); f && !f->empty()) {

@@ -32,6 +32,8 @@ void write_created(Ctx& c, const std::string& url, const Json& doc);
 void write_entity(Ctx& c, const std::string& entity_set, const Json& doc);
 
 Conditions request_conditions(const Ctx& c);
+// True when $expand lists "stats" (comma-separated, case-insensitive).
+bool expand_stats(const Ctx& c);
 
 // $filter / $select / maxresults / $skiptoken of a list request.
 struct ListQuery {

@@ -37,6 +37,10 @@ void delete_job(Ctx& c, const std::string& job);
 void update_job(Ctx& c, const std::string& job, bool replace);
 void job_action(Ctx& c, const std::string& job, const std::string& action);  // disable/enable/terminate
 void job_task_counts(Ctx& c, const std::string& job);
+void lifetime_job_stats(Ctx& c);  // GET /lifetimejobstats
+
+// pool_handlers.cc (lifetime)
+void lifetime_pool_stats(Ctx& c);  // GET /lifetimepoolstats
 
 // task_handlers.cc
 void add_task(Ctx& c, const std::string& job);

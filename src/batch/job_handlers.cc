@@ -16,12 +16,12 @@ void add_job(Ctx& c) {
 
 void list_jobs(Ctx& c) {
   std::vector<std::pair<std::string, Json>> items;
-  for (Json& j : c.engine.list_jobs()) items.emplace_back(lower(j["id"]), std::move(j));
+  for (Json& j : c.engine.list_jobs(expand_stats(c))) items.emplace_back(lower(j["id"]), std::move(j));
   write_list(c, "jobs", std::move(items));
 }
 
 void get_job(Ctx& c, const std::string& job) {
-  Json doc = c.engine.get_job(job);
+  Json doc = c.engine.get_job(job, expand_stats(c));
   check_conditions(doc, request_conditions(c), true);
   write_entity(c, "jobs", doc);
 }
@@ -61,6 +61,12 @@ void job_action(Ctx& c, const std::string& job, const std::string& action) {
   set_entity_headers(c, doc);
   c.res.headers.set("DataServiceId", doc["url"].get<std::string>());
   write_empty(c, 202);
+}
+
+void lifetime_job_stats(Ctx& c) {
+  Json out = {{"odata.metadata", c.base + "/$metadata#jobstats/@Element"}};
+  out.update(c.engine.lifetime_job_stats());
+  write_json(c, 200, out);
 }
 
 void job_task_counts(Ctx& c, const std::string& job) {

@@ -16,12 +16,12 @@ void add_pool(Ctx& c) {
 
 void list_pools(Ctx& c) {
   std::vector<std::pair<std::string, Json>> items;
-  for (Json& p : c.engine.list_pools()) items.emplace_back(lower(p["id"]), std::move(p));
+  for (Json& p : c.engine.list_pools(expand_stats(c))) items.emplace_back(lower(p["id"]), std::move(p));
   write_list(c, "pools", std::move(items));
 }
 
 void get_pool(Ctx& c, const std::string& pool) {
-  Json doc = c.engine.get_pool(pool);
+  Json doc = c.engine.get_pool(pool, expand_stats(c));
   check_conditions(doc, request_conditions(c), true);
   write_entity(c, "pools", doc);
 }
@@ -73,12 +73,12 @@ void pool_action(Ctx& c, const std::string& pool, const std::string& action) {
       throw errors::invalid_property("nodeDeallocationOption", dealloc);
     c.engine.resize_pool(pool, ded ? std::optional<int>(int(*ded)) : std::nullopt,
                          low ? std::optional<int>(int(*low)) : std::nullopt, dealloc, cond);
-    Json doc = c.engine.get_pool(pool);
+    Json doc = c.engine.get_pool(pool, expand_stats(c));
     set_entity_headers(c, doc);
     write_empty(c, 202);
   } else if (action == "stopresize") {
     c.engine.stop_resize_pool(pool, cond);
-    Json doc = c.engine.get_pool(pool);
+    Json doc = c.engine.get_pool(pool, expand_stats(c));
     set_entity_headers(c, doc);
     write_empty(c, 202);
   } else if (action == "removenodes") {
@@ -93,7 +93,7 @@ void pool_action(Ctx& c, const std::string& pool, const std::string& action) {
     }
     std::string dealloc = lower(opt_string(body, "nodeDeallocationOption", "").value_or("requeue"));
     c.engine.remove_nodes(pool, ids, dealloc, cond);
-    Json doc = c.engine.get_pool(pool);
+    Json doc = c.engine.get_pool(pool, expand_stats(c));
     set_entity_headers(c, doc);
     write_empty(c, 202);
   } else if (action == "enableautoscale" || action == "evaluateautoscale") {
@@ -105,6 +105,12 @@ void pool_action(Ctx& c, const std::string& pool, const std::string& action) {
   } else {
     throw errors::resource_not_found();
   }
+}
+
+void lifetime_pool_stats(Ctx& c) {
+  Json out = {{"odata.metadata", c.base + "/$metadata#poolstats/@Element"}};
+  out.update(c.engine.lifetime_pool_stats());
+  write_json(c, 200, out);
 }
 
 }  // namespace kiln::batch::handlers

@@ -7,6 +7,7 @@
 
 #include "batch/engine.h"
 #include "core/log.h"
+#include "core/time_format.h"
 
 namespace kiln::batch {
 
@@ -172,9 +173,13 @@ void Engine::on_task_running(const std::string& job_key, const std::string& key,
   auto row = store_->get_task(job_key, key);
   if (!row) return;
   Json& ex = row->json["executionInfo"];
-  std::string now = iso_time(now_us());
+  int64_t now_time = now_us();
+  std::string now = iso_time(now_time);
   ex["startTime"] = now;
   if (ex.value("retryCount", 0) > 0) ex["lastRetryTime"] = now;
+  // waitTime: creation to the start of the latest attempt.
+  if (auto created = timefmt::parse_iso8601(row->json.value("creationTime", "")))
+    row->usage.wait_us = std::max<int64_t>(0, now_time - timefmt::to_micros(*created));
   set_state(row->json, "running");
   touch(row->json);
   row->state = "running";
@@ -202,6 +207,17 @@ void Engine::on_task_complete(const std::string& job_key, const std::string& key
   int max_retries = row->json["constraints"].value("maxTaskRetryCount", 0);
   bool retry = !ok && o.exit_code && !o.timed_out && !o.terminated && (max_retries == -1 || retries < max_retries);
   std::string from = row->state;
+  // The attempt's usage goes to the task, and to its job, pool and account.
+  int64_t started = 0;
+  if (auto t = timefmt::parse_iso8601(ex.value("startTime", ""))) started = timefmt::to_micros(*t);
+  Usage delta = Usage::of_attempt(o.usage, started, o.end_time_us ? o.end_time_us : now);
+  if (retry) delta.retries = 1;
+  row->usage.add(delta);
+  if (!retry) {
+    delta.wait_us = row->usage.wait_us;  // the task's final wait, counted once
+    (ok ? delta.succeeded : delta.failed) = 1;
+  }
+  account_usage(job, live.pool_key, delta);
   if (retry) {
     for (const char* f : {"endTime", "exitCode", "failureInfo", "result"}) ex.erase(f);
     ex["retryCount"] = retries + 1;
@@ -232,12 +248,8 @@ void Engine::on_task_complete(const std::string& job_key, const std::string& key
   count_transition(job, from, "", "completed", result, row->slots);
   row->state = "completed";
   row->result = result;
+  schedule_retention(*row, o.end_time_us ? o.end_time_us : now);
   store_->update_task(job_key, *row);
-  // Retention: the default (7 days) outlives any test; shorter ones are timed.
-  auto retention = parse_duration_us(row->json["constraints"].value("retentionTime", "P7D"));
-  if (retention && *retention < 7LL * 86400 * 1000000)
-    retention_.emplace(now + *retention, std::make_tuple(std::string(job.doc["id"]), std::string(row->json["id"]),
-                                                         live.pool_key, live.node_id));
   job.live.erase(lit);
   maybe_complete_job(job);
   wake();
@@ -307,18 +319,43 @@ void Engine::stop_tasks_on_node(NodeRt& node, bool requeue, std::vector<Action>&
   }
 }
 
+void Engine::schedule_retention(TaskRow& row, int64_t end_us) {
+  auto retention = parse_duration_us(row.json["constraints"].value("retentionTime", "P7D"));
+  if (!retention || *retention >= int64_t(9e17) || !row.json.contains("nodeInfo")) return;  // unlimited
+  row.expires_us = std::max<int64_t>(1, end_us + *retention);
+  if (!next_expiry_us_ || row.expires_us < next_expiry_us_) next_expiry_us_ = row.expires_us;
+}
+
+// Removes the directories of tasks whose retention time has passed. Deadlines
+// live in the store (tasks.expires_us), so they survive restarts; a node still
+// being provisioned after a restart is retried on a later pass.
 void Engine::expire_retention(std::vector<Action>& actions) {
   int64_t now = now_us();
-  while (!retention_.empty() && retention_.begin()->first <= now) {
-    auto [job_id, task_id, pool_key, node_id] = retention_.begin()->second;
-    retention_.erase(retention_.begin());
-    auto pit = pools_.find(pool_key);
-    if (pit == pools_.end()) continue;
-    auto nit = pit->second.nodes.find(node_id);
-    if (nit == pit->second.nodes.end() || !nit->second.agent) continue;
-    auto agent = nit->second.agent;
-    actions.push_back([agent, job_id, task_id] { agent->remove_task_dir(job_id, task_id); });
-  }
+  if (!next_expiry_us_ || next_expiry_us_ > now) return;
+  bool waiting_for_node = false;
+  std::map<std::string, std::vector<TaskRow>> done;
+  store_->scan_expiring(now, 1000, [&](const std::string& job_key, TaskRow& row) {
+    const Json& ni = row.json.value("nodeInfo", Json::object());
+    auto pit = pools_.find(lower(ni.value("poolId", "")));
+    auto jit = jobs_.find(job_key);
+    if (pit != pools_.end() && jit != jobs_.end()) {
+      auto nit = pit->second.nodes.find(ni.value("nodeId", ""));
+      if (nit != pit->second.nodes.end()) {
+        if (!nit->second.agent) {  // provisioning: keep the deadline
+          waiting_for_node = true;
+          return;
+        }
+        auto agent = nit->second.agent;
+        std::string job_id = jit->second.doc["id"], task_id = row.json.value("id", "");
+        actions.push_back([agent, job_id, task_id] { agent->remove_task_dir(job_id, task_id); });
+      }
+    }
+    row.expires_us = 0;  // removed, or gone with its node
+    done[job_key].push_back(std::move(row));
+  });
+  for (auto& [job_key, rows] : done) store_->update_tasks(job_key, rows);
+  next_expiry_us_ = store_->next_expiry().value_or(0);
+  if (waiting_for_node && next_expiry_us_ && next_expiry_us_ <= now) next_expiry_us_ = now + 200000;
 }
 
 }  // namespace kiln::batch

@@ -24,12 +24,23 @@ CREATE TABLE IF NOT EXISTS tasks (job_key TEXT NOT NULL, key TEXT NOT NULL, id T
   state TEXT NOT NULL, slots INTEGER NOT NULL, result TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (job_key, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (job_key, state, key);
+CREATE TABLE IF NOT EXISTS usage_totals (scope TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
 )";
+
+// Columns added after the first release, for databases created before them.
+const char* kTaskColumns[][2] = {
+    {"usage", "ALTER TABLE tasks ADD COLUMN usage TEXT NOT NULL DEFAULT ''"},
+    {"expires_us", "ALTER TABLE tasks ADD COLUMN expires_us INTEGER"},
+};
+// Only tasks whose directory still awaits removal are indexed.
+const char* kExpiryIndex =
+    "CREATE INDEX IF NOT EXISTS tasks_by_expiry ON tasks (expires_us) WHERE expires_us IS NOT NULL";
 
 class SqliteStore : public Store {
  public:
   explicit SqliteStore(const std::string& path) : db_(path) {
     db_.exec(kSchema);
+    migrate();
     if (path != ":memory:") {
       db_.exec("PRAGMA synchronous=NORMAL");
       // A write creates the -wal file, which then lives as long as the connection.
@@ -114,7 +125,7 @@ class SqliteStore : public Store {
     return found;
   }
   std::optional<TaskRow> get_task(const std::string& job_key, const std::string& key) override {
-    auto& s = stmt("SELECT key, state, slots, result, doc FROM tasks WHERE job_key = ? AND key = ?");
+    auto& s = stmt("SELECT key, state, slots, result, doc, usage, expires_us FROM tasks WHERE job_key = ? AND key = ?");
     s.bind(1, job_key).bind(2, key);
     std::optional<TaskRow> out;
     if (s.step()) out = row(s);
@@ -122,8 +133,12 @@ class SqliteStore : public Store {
     return out;
   }
   void update_task(const std::string& job_key, const TaskRow& r) override {
-    auto& s = stmt("UPDATE tasks SET state = ?, slots = ?, result = ?, doc = ? WHERE job_key = ? AND key = ?");
-    s.bind(1, r.state).bind(2, r.slots).bind(3, r.result).bind(4, r.json.dump()).bind(5, job_key).bind(6, r.key);
+    auto& s = stmt("UPDATE tasks SET state = ?, slots = ?, result = ?, doc = ?, usage = ?, expires_us = ? "
+                   "WHERE job_key = ? AND key = ?");
+    s.bind(1, r.state).bind(2, r.slots).bind(3, r.result).bind(4, r.json.dump()).bind(5, r.usage.to_text());
+    if (r.expires_us > 0) s.bind(6, r.expires_us);
+    else s.bind_null(6);
+    s.bind(7, job_key).bind(8, r.key);
     s.run();
     written_.fetch_add(1);
   }
@@ -140,8 +155,10 @@ class SqliteStore : public Store {
                   const std::optional<std::string>& state,
                   const std::function<bool(TaskRow&)>& visit) override {
     // Each statement is prepared per scan: a visitor may issue other queries.
-    auto s = state ? db_.prepare("SELECT key, state, slots, result, doc FROM tasks WHERE job_key = ? AND state = ? AND key > ? ORDER BY key")
-                   : db_.prepare("SELECT key, state, slots, result, doc FROM tasks WHERE job_key = ? AND key > ? ORDER BY key");
+    auto s = state ? db_.prepare("SELECT key, state, slots, result, doc, usage, expires_us FROM tasks "
+                                 "WHERE job_key = ? AND state = ? AND key > ? ORDER BY key")
+                   : db_.prepare("SELECT key, state, slots, result, doc, usage, expires_us FROM tasks "
+                                 "WHERE job_key = ? AND key > ? ORDER BY key");
     s.bind(1, job_key);
     if (state) s.bind(2, *state).bind(3, after_key);
     else s.bind(2, after_key);
@@ -152,20 +169,21 @@ class SqliteStore : public Store {
   }
   void scan_task_docs(const std::string& job_key, const std::string& after_key,
                       const std::optional<std::string>& state,
-                      const std::function<bool(const std::string&, const std::string&, const std::string&)>& visit) override {
-    auto s = state ? db_.prepare("SELECT key, id, doc FROM tasks WHERE job_key = ? AND state = ? AND key > ? ORDER BY key")
-                   : db_.prepare("SELECT key, id, doc FROM tasks WHERE job_key = ? AND key > ? ORDER BY key");
+                      const std::function<bool(const std::string&, const std::string&, const std::string&,
+                                               const std::string&)>& visit) override {
+    auto s = state ? db_.prepare("SELECT key, id, doc, usage FROM tasks WHERE job_key = ? AND state = ? AND key > ? ORDER BY key")
+                   : db_.prepare("SELECT key, id, doc, usage FROM tasks WHERE job_key = ? AND key > ? ORDER BY key");
     s.bind(1, job_key);
     if (state) s.bind(2, *state).bind(3, after_key);
     else s.bind(2, after_key);
     while (s.step())
-      if (!visit(s.text(0), s.text(1), s.text(2))) break;
+      if (!visit(s.text(0), s.text(1), s.text(2), s.text(3))) break;
   }
   void scan_unfinished(const std::function<void(const std::string&, TaskRow&)>& visit) override {
     // Active tasks need only key and slots: their documents are not parsed, so
     // recovering a million queued tasks stays fast.
-    auto s = db_.prepare("SELECT key, state, slots, result, CASE WHEN state = 'active' THEN NULL ELSE doc END, job_key "
-                         "FROM tasks WHERE state != 'completed' ORDER BY seq");
+    auto s = db_.prepare("SELECT key, state, slots, result, CASE WHEN state = 'active' THEN NULL ELSE doc END, job_key, "
+                         "usage, expires_us FROM tasks WHERE state != 'completed' ORDER BY seq");
     while (s.step()) {
       TaskRow r;
       r.key = s.text(0);
@@ -173,8 +191,43 @@ class SqliteStore : public Store {
       r.slots = int(s.int64(2));
       r.result = s.text(3);
       if (!s.is_null(4)) r.json = Json::parse(s.text(4));
+      r.usage = Usage::from_text(s.text(6));
+      r.expires_us = s.is_null(7) ? 0 : s.int64(7);
       visit(s.text(5), r);
     }
+  }
+
+  void scan_expiring(int64_t until_us, size_t limit,
+                     const std::function<void(const std::string&, TaskRow&)>& visit) override {
+    auto s = db_.prepare("SELECT key, state, slots, result, doc, usage, expires_us, job_key FROM tasks "
+                         "WHERE expires_us IS NOT NULL AND expires_us <= ? ORDER BY expires_us LIMIT ?");
+    s.bind(1, until_us).bind(2, int64_t(limit));
+    std::vector<std::pair<std::string, TaskRow>> rows;  // visitors may write: finish reading first
+    while (s.step()) rows.emplace_back(s.text(7), row(s));
+    s.reset();
+    for (auto& [job_key, r] : rows) visit(job_key, r);
+  }
+  std::optional<int64_t> next_expiry() override {
+    auto& s = stmt("SELECT MIN(expires_us) FROM tasks WHERE expires_us IS NOT NULL");
+    std::optional<int64_t> out;
+    if (s.step() && !s.is_null(0)) out = s.int64(0);
+    s.reset();
+    return out;
+  }
+
+  void put_usage(const std::string& scope, const std::string& text) override {
+    stmt("INSERT OR REPLACE INTO usage_totals (scope, doc) VALUES (?, ?)").bind(1, scope).bind(2, text).run();
+    written_.fetch_add(1);
+  }
+  void delete_usage(const std::string& scope) override {
+    stmt("DELETE FROM usage_totals WHERE scope = ?").bind(1, scope).run();
+    written_.fetch_add(1);
+  }
+  std::vector<std::pair<std::string, std::string>> load_usage() override {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto s = db_.prepare("SELECT scope, doc FROM usage_totals ORDER BY scope");
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
   }
 
   std::vector<TaskCountRow> count_tasks(const std::string& job_key) override {
@@ -218,6 +271,7 @@ class SqliteStore : public Store {
     it->second.reset();
     return it->second;
   }
+  // A task row from (key, state, slots, result, doc, usage, expires_us).
   static TaskRow row(sql::Statement& s) {
     TaskRow r;
     r.key = s.text(0);
@@ -225,7 +279,17 @@ class SqliteStore : public Store {
     r.slots = int(s.int64(2));
     r.result = s.text(3);
     r.json = Json::parse(s.text(4));
+    r.usage = Usage::from_text(s.text(5));
+    r.expires_us = s.is_null(6) ? 0 : s.int64(6);
     return r;
+  }
+  void migrate() {
+    std::vector<std::string> have;
+    auto s = db_.prepare("PRAGMA table_info(tasks)");
+    while (s.step()) have.push_back(s.text(1));
+    for (const auto& [column, ddl] : kTaskColumns)
+      if (std::find(have.begin(), have.end(), column) == have.end()) db_.exec(ddl);
+    db_.exec(kExpiryIndex);
   }
   std::vector<Json> load_docs(const char* sql) {
     std::vector<Json> out;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "batch/store.h"
+#include "core/sqlite.h"
 
 namespace kiln::batch {
 namespace {
@@ -31,7 +32,7 @@ TEST(SqliteStore, TasksInsertDetectDuplicatesScanAndCount) {
   store->update_task("j", done);
 
   std::vector<std::string> keys;
-  store->scan_task_docs("j", "a", std::nullopt, [&](const std::string& k, const std::string& id, const std::string& doc) {
+  store->scan_task_docs("j", "a", std::nullopt, [&](const std::string& k, const std::string& id, const std::string& doc, const std::string&) {
     keys.push_back(k);
     EXPECT_EQ(nlohmann::json::parse(doc)["id"], id);
     return true;
@@ -84,6 +85,71 @@ TEST(SqliteStore, EntitiesSurviveReopenAndDeleteCascades) {
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
+}
+
+TEST(SqliteStore, TaskUsageAndRetentionDeadlinesArePersistedAndScannedEarliestFirst) {
+  auto store = make_sqlite_store(":memory:");
+  store->insert_tasks("j", {task("a"), task("b"), task("c")});
+  EXPECT_FALSE(store->next_expiry());
+  for (auto [key, expires] : {std::pair{"a", 300}, std::pair{"b", 100}}) {
+    TaskRow r = *store->get_task("j", key);
+    r.state = "completed";
+    r.usage.user_cpu_us = 42;
+    r.expires_us = expires;
+    store->update_task("j", r);
+  }
+  EXPECT_EQ(store->get_task("j", "a")->usage.user_cpu_us, 42);
+  EXPECT_EQ(store->get_task("j", "c")->expires_us, 0);
+  EXPECT_EQ(store->next_expiry(), 100);
+  std::vector<std::string> due;
+  store->scan_expiring(200, 10, [&](const std::string& job, TaskRow& r) {
+    due.push_back(job + "/" + r.key);
+    r.expires_us = 0;
+    store->update_task(job, r);  // visitors may write
+  });
+  EXPECT_EQ(due, (std::vector<std::string>{"j/b"}));
+  EXPECT_EQ(store->next_expiry(), 300);
+  std::string usage;
+  store->scan_task_docs("j", "", std::nullopt, [&](const std::string& k, const std::string&, const std::string&,
+                                                   const std::string& u) {
+    if (k == "a") usage = u;
+    return true;
+  });
+  EXPECT_EQ(Usage::from_text(usage).user_cpu_us, 42);
+}
+
+TEST(SqliteStore, UsageTotalsByScope) {
+  auto store = make_sqlite_store(":memory:");
+  store->put_usage("job:j", "{\"u\":1}");
+  store->put_usage("account:jobs", "{\"u\":2}");
+  store->put_usage("job:j", "{\"u\":3}");
+  auto all = store->load_usage();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1], (std::pair<std::string, std::string>{"job:j", "{\"u\":3}"}));
+  store->delete_usage("job:j");
+  EXPECT_EQ(store->load_usage().size(), 1u);
+}
+
+TEST(SqliteStore, DatabaseFromBeforeUsageColumnsIsMigrated) {
+  auto path = std::filesystem::temp_directory_path() / ("kiln-store-migrate-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  {
+    sql::Database old(path.string());
+    old.exec("CREATE TABLE tasks (job_key TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,"
+             " state TEXT NOT NULL, slots INTEGER NOT NULL, result TEXT NOT NULL, doc TEXT NOT NULL,"
+             " PRIMARY KEY (job_key, key)) WITHOUT ROWID;"
+             "INSERT INTO tasks VALUES ('j', 't', 'T', 1, 'completed', 1, 'success', '{\"id\":\"T\"}')");
+  }
+  {
+    auto store = make_sqlite_store(path);
+    auto row = store->get_task("j", "t");
+    ASSERT_TRUE(row);
+    EXPECT_TRUE(row->usage.empty());
+    row->expires_us = 5;
+    store->update_task("j", *row);
+    EXPECT_EQ(store->next_expiry(), 5);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
 }
 
 }  // namespace

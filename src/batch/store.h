@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "batch/model.h"
+#include "batch/usage.h"
 
 namespace kiln::batch {
 
@@ -26,6 +27,8 @@ struct TaskRow {
   int slots = 1;
   std::string result;  // "", "success", "failure"
   Json json;
+  Usage usage;             // resources its attempts consumed (TaskStatistics)
+  int64_t expires_us = 0;  // retention deadline of its directory; 0 = none pending
 };
 
 struct TaskCountRow {
@@ -66,14 +69,27 @@ class Store {
   virtual void scan_tasks(const std::string& job_key, const std::string& after_key,
                           const std::optional<std::string>& state,
                           const std::function<bool(TaskRow&)>& visit) = 0;
-  // The stored JSON text of tasks in key order (no parsing: fast pages).
+  // The stored JSON text of tasks in key order (no parsing: fast pages), with
+  // their usage in Usage::to_text() form.
   virtual void scan_task_docs(
       const std::string& job_key, const std::string& after_key, const std::optional<std::string>& state,
-      const std::function<bool(const std::string& key, const std::string& id, const std::string& doc)>& visit) = 0;
+      const std::function<bool(const std::string& key, const std::string& id, const std::string& doc,
+                               const std::string& usage)>& visit) = 0;
   // Every task not completed, in the order they were added (for recovery);
   // the document (json) is only loaded for tasks that are not active.
   virtual void scan_unfinished(const std::function<void(const std::string& job_key, TaskRow&)>& visit) = 0;
   virtual std::vector<TaskCountRow> count_tasks(const std::string& job_key) = 0;
+
+  // Retention: up to `limit` tasks whose expires_us is at most `until_us`,
+  // earliest first; and the earliest pending deadline of all.
+  virtual void scan_expiring(int64_t until_us, size_t limit,
+                             const std::function<void(const std::string& job_key, TaskRow&)>& visit) = 0;
+  virtual std::optional<int64_t> next_expiry() = 0;
+
+  // Usage totals by scope ("job:<key>", "pool:<key>", "account:jobs", ...).
+  virtual void put_usage(const std::string& scope, const std::string& text) = 0;
+  virtual void delete_usage(const std::string& scope) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> load_usage() = 0;
 
   // Makes every write completed before the call durable (fdatasync of the WAL).
   // Thread-safe; concurrent callers share one flush.

@@ -77,12 +77,13 @@ void add_task_collection(Ctx& c, const std::string& job) {
 void list_tasks(Ctx& c, const std::string& job) {
   ListQuery q = list_query(c);
   std::string next;
-  std::vector<std::string> page = c.engine.list_tasks(job, q.skip_token, q.filter.get(), q.select, q.max_results, next);
+  std::vector<std::string> page = c.engine.list_tasks(job, q.skip_token, q.filter.get(), q.select, q.max_results, next,
+                                                      expand_stats(c));
   write_serialized_page(c, "tasks", page, next);
 }
 
 void get_task(Ctx& c, const std::string& job, const std::string& task) {
-  Json doc = c.engine.get_task(job, task);
+  Json doc = c.engine.get_task(job, task, expand_stats(c));
   check_conditions(doc, request_conditions(c), true);
   write_entity(c, "tasks", doc);
 }

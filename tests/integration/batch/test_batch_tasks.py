@@ -136,7 +136,7 @@ def test_retention_time_removes_task_directory(client, job):
             b"".join(client.file.get_from_task(job, "short", "stdout.txt"))
             return False
         except BatchErrorException as e:
-            return e.error.code == "FileNotFound"
+            return e.error.code == "TaskFilesCleanedup"
     wait_for(gone, what="task directory removed after its retention time")
     assert client.task.get(job, "short").state == "completed"
 
