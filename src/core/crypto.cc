@@ -1,12 +1,13 @@
 #include "core/crypto.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <array>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace kiln::crypto {
 namespace {
@@ -87,13 +88,77 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+namespace {
+
+// HMAC-SHA256 with the key's inner and outer pad blocks absorbed once per key
+// and thread: OpenSSL 3's one-shot HMAC() fetches its algorithm and builds a
+// MAC context on every call, which dominated small authenticated requests.
+class HmacSha256 {
+ public:
+  explicit HmacSha256(std::string_view key) : key_(key) {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    unsigned char block[64] = {};
+    if (key.size() > sizeof block) {
+      std::string h = sha256(key);
+      std::memcpy(block, h.data(), h.size());
+    } else {
+      std::memcpy(block, key.data(), key.size());
+    }
+    unsigned char pad[64];
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x36;
+    init(inner_, md, pad);
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x5c;
+    init(outer_, md, pad);
+    work_ = EVP_MD_CTX_new();
+    if (!work_) throw std::runtime_error("EVP_MD_CTX_new failed");
+  }
+  ~HmacSha256() {
+    EVP_MD_CTX_free(inner_);
+    EVP_MD_CTX_free(outer_);
+    EVP_MD_CTX_free(work_);
+  }
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+
+  const std::string& key() const { return key_; }
+
+  std::string mac(std::string_view message) {
+    unsigned char inner_digest[32], out[32];
+    unsigned int len = 0;
+    if (!EVP_MD_CTX_copy_ex(work_, inner_) || !EVP_DigestUpdate(work_, message.data(), message.size()) ||
+        !EVP_DigestFinal_ex(work_, inner_digest, &len) || !EVP_MD_CTX_copy_ex(work_, outer_) ||
+        !EVP_DigestUpdate(work_, inner_digest, sizeof inner_digest) || !EVP_DigestFinal_ex(work_, out, &len))
+      throw std::runtime_error("HMAC-SHA256 failed");
+    return std::string(reinterpret_cast<char*>(out), sizeof out);
+  }
+
+ private:
+  static void init(EVP_MD_CTX*& ctx, const EVP_MD* md, const unsigned char* pad) {
+    ctx = EVP_MD_CTX_new();
+    if (!ctx || !EVP_DigestInit_ex2(ctx, md, nullptr) || !EVP_DigestUpdate(ctx, pad, 64))
+      throw std::runtime_error("HMAC-SHA256 init failed");
+  }
+  std::string key_;
+  EVP_MD_CTX* inner_ = nullptr;
+  EVP_MD_CTX* outer_ = nullptr;
+  EVP_MD_CTX* work_ = nullptr;
+};
+
+}  // namespace
+
 std::string hmac_sha256(std::string_view key, std::string_view message) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), int(key.size()),
-            reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len))
-    throw std::runtime_error("HMAC failed");
-  return std::string(reinterpret_cast<char*>(out), len);
+  // A service signs with a handful of account keys: keep the last few per thread.
+  constexpr size_t kKeysPerThread = 8;
+  thread_local std::vector<std::unique_ptr<HmacSha256>> recent;
+  for (size_t i = 0; i < recent.size(); ++i) {
+    if (recent[i]->key() == key) {
+      if (i > 0) std::swap(recent[i], recent[0]);
+      return recent[0]->mac(message);
+    }
+  }
+  if (recent.size() == kKeysPerThread) recent.pop_back();
+  recent.insert(recent.begin(), std::make_unique<HmacSha256>(key));
+  return recent[0]->mac(message);
 }
 
 std::string md5(std::string_view bytes) { return digest(EVP_md5(), bytes); }

@@ -27,6 +27,22 @@ TEST(Hmac, MatchesRfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(Hmac, MatchesRfc4231Case6WithAKeyLongerThanABlock) {
+  EXPECT_EQ(hex(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(Hmac, ManyKeysInTurnEachGiveTheirOwnMac) {
+  // More keys than a thread keeps prepared: evicted keys must be prepared again.
+  const std::string case1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 12; ++k) hmac_sha256(std::string(size_t(k + 1), char('a' + k)), "filler");
+    EXPECT_EQ(hex(hmac_sha256(std::string(20, '\x0b'), "Hi There")), case1);
+    EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  }
+}
+
 TEST(Md5, StreamedEqualsOneShot) {
   Md5 m;
   m.update("hello ");

@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <condition_variable>
@@ -84,37 +85,68 @@ void send_range(tcp::socket& socket, const FileBody& f, std::string&) {
   }
 }
 
+// The status line and headers, serialised by hand: building Beast's field
+// container for every response cost more than the rest of a small GET's reply.
+std::string response_head(const Response& res, uint64_t content_length, bool send_length, bool keep_alive) {
+  std::string head;
+  head.reserve(512);
+  head += "HTTP/1.1 ";
+  head += std::to_string(res.status);
+  head += ' ';
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  head.append(reason.data(), reason.size());
+  head += "\r\n";
+  for (const auto& [name, value] : res.headers.all()) {
+    if (beast::iequals(name, "Content-Length") && send_length) continue;  // set below
+    head += name;
+    head += ": ";
+    // Values come from parsed requests and stored records; a CR or LF must
+    // still never split a header (response splitting).
+    for (char c : value) head += (c == '\r' || c == '\n') ? ' ' : c;
+    head += "\r\n";
+  }
+  if (!res.headers.has("Date")) {
+    head += "Date: ";
+    head += timefmt::rfc1123(timefmt::now());
+    head += "\r\n";
+  }
+  if (send_length) {
+    head += "Content-Length: ";
+    head += std::to_string(content_length);
+    head += "\r\n";
+  }
+  if (!keep_alive) head += "Connection: close\r\n";
+  head += "\r\n";
+  return head;
+}
+
 template <class Stream>
 void send_response(Stream& stream, const Request& req, Response& res, bool keep_alive) {
-  bhttp::response<bhttp::string_body> out;
-  out.version(11);
-  out.result(static_cast<unsigned>(res.status));
-  for (const auto& [name, value] : res.headers.all()) out.insert(name, value);
-  if (!res.headers.has("Date")) out.set(bhttp::field::date, timefmt::rfc1123(timefmt::now()));
-  out.keep_alive(keep_alive);
-  bool head = req.method == "HEAD";
-  bool no_body = head || res.suppress_body || res.status == 204 || res.status == 304;
+  bool head_only = req.method == "HEAD";
+  bool no_body = head_only || res.suppress_body || res.status == 204 || res.status == 304;
   if (res.file) res.files.insert(res.files.begin(), std::move(*res.file));
   bool streamed = !res.files.empty();
+  uint64_t length = res.body.size();
   if (streamed) {
-    uint64_t total = 0;
-    for (const auto& f : res.files) total += f.length;
-    out.content_length(total);
-  } else if (!res.headers.has("Content-Length") || !no_body) {
-    out.content_length(res.body.size());
+    length = 0;
+    for (const auto& f : res.files) length += f.length;
   }
-  if (no_body || streamed) {
-    // Headers only; file bodies follow in bounded chunks so memory stays flat.
-    bhttp::response<bhttp::empty_body> hdr{out.base()};
-    bhttp::response_serializer<bhttp::empty_body> sr{hdr};
-    bhttp::write_header(stream, sr);
-    if (no_body || !streamed) return;
+  // A HEAD or 304 may carry the entity's own Content-Length (set by the handler).
+  bool send_length = streamed || !res.headers.has("Content-Length") || !no_body;
+  std::string head = response_head(res, length, send_length, keep_alive);
+  if (no_body) {
+    net::write(stream, net::buffer(head));
+    return;
+  }
+  if (streamed) {
+    // Headers first; file bodies follow in bounded chunks so memory stays flat.
+    net::write(stream, net::buffer(head));
     std::string chunk;
     for (const auto& f : res.files) send_range(stream, f, chunk);
     return;
   }
-  out.body() = std::move(res.body);
-  bhttp::write(stream, out);
+  std::array<net::const_buffer, 2> parts{net::buffer(head), net::buffer(res.body)};
+  net::write(stream, parts);
 }
 
 }  // namespace

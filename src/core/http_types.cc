@@ -1,6 +1,5 @@
 #include "core/http_types.h"
 
-#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,9 +7,15 @@
 namespace kiln::http {
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+  // ASCII folding inline: header names are short and every request and response
+  // compares many of them (strncasecmp goes through the locale).
   size_t n = std::min(a.size(), b.size());
-  int c = strncasecmp(a.data(), b.data(), n);
-  if (c != 0) return c < 0;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x - 'A' < 26u) x += 'a' - 'A';
+    if (y - 'A' < 26u) y += 'a' - 'A';
+    if (x != y) return x < y;
+  }
   return a.size() < b.size();
 }
 

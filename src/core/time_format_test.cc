@@ -12,6 +12,15 @@ TEST(TimeFormat, Rfc1123RoundTrip) {
   EXPECT_FALSE(parse_rfc1123("yesterday"));
 }
 
+TEST(TimeFormat, Rfc1123TruncatesToTheSecondAcrossAlternatingTimes) {
+  auto t = *parse_rfc1123("Sun, 06 Nov 1994 08:49:37 GMT");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(rfc1123(t + std::chrono::microseconds(999999)), "Sun, 06 Nov 1994 08:49:37 GMT");
+    EXPECT_EQ(rfc1123(t + std::chrono::seconds(1)), "Sun, 06 Nov 1994 08:49:38 GMT");
+    EXPECT_EQ(rfc1123(from_micros(-1)), "Wed, 31 Dec 1969 23:59:59 GMT");
+  }
+}
+
 TEST(TimeFormat, Iso8601Variants) {
   auto a = parse_iso8601("2023-01-02T03:04:05.1234567Z");
   ASSERT_TRUE(a);
