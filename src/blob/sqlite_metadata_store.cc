@@ -143,7 +143,9 @@ std::vector<BlockRef> blocks_from(const std::string& doc) {
 // A connection with its prepared statements, reused across requests.
 struct SqliteMetadataStore::Connection {
   sql::Database db;
-  std::unordered_map<std::string, std::unique_ptr<sql::Statement>> cache;
+  // Keyed by the text's address: every caller passes a string literal, and
+  // hashing the address avoids building a std::string per statement use.
+  std::unordered_map<const char*, std::unique_ptr<sql::Statement>> cache;
   explicit Connection(const std::string& path) : db(path) {}
   sql::Statement& st(const char* text) {
     auto it = cache.find(text);
@@ -165,16 +167,27 @@ struct Use {
 
 class SqlOps : public MetadataWriter {
  public:
-  // `cache` is set for read transactions only: writers must see their own changes.
-  explicit SqlOps(SqliteMetadataStore::Connection& c, SqliteMetadataStore::ContainerCache* cache = nullptr,
-                  uint64_t generation = 0)
-      : c_(c), cache_(cache), generation_(generation) {}
+  // Read transactions pass the read caches with the generations taken before
+  // the transaction began; writers pass none (they must see their own changes).
+  struct Caches {
+    SqliteMetadataStore::ContainerCache* containers;
+    uint64_t container_generation;
+    SqliteMetadataStore::BlobCache* blobs;
+    uint64_t blob_generation;
+  };
+  explicit SqlOps(SqliteMetadataStore::Connection& c, std::optional<Caches> caches = std::nullopt)
+      : c_(c), caches_(caches) {}
+  // Readers begin their read transaction at their first SQL statement: a
+  // request answered from the caches alone runs no SQL at all. Cached records
+  // are the current committed ones, so they agree with any snapshot taken later.
+  bool in_read_transaction() const { return read_txn_open_; }
   std::vector<std::function<void()>> after;
   std::vector<std::string> dirs;
   bool containers_changed = false;
+  std::vector<std::string> blobs_changed;  // blob_cache_key of every blob written or deleted
 
   std::optional<std::string> get_service_properties(const std::string& account) override {
-    Use u(c_.st("SELECT xml FROM service_props WHERE account=?"));
+    Use u(sql("SELECT xml FROM service_props WHERE account=?"));
     u->bind(1, account);
     if (!u->step()) return std::nullopt;
     return u->text(0);
@@ -182,18 +195,18 @@ class SqlOps : public MetadataWriter {
   std::optional<ContainerRecord> get_container(const std::string& account, const std::string& name) override {
     std::string key = account + '/' + name;
     std::optional<ContainerRecord> out;
-    if (cache_ && cache_->lookup(key, out)) return out;
+    if (caches_ && caches_->containers->lookup(key, out)) return out;
     {
-      Use u(c_.st("SELECT doc FROM containers WHERE account=? AND name=?"));
+      Use u(sql("SELECT doc FROM containers WHERE account=? AND name=?"));
       u->bind(1, account).bind(2, name);
       if (u->step()) out = container_from(account, name, u->text(0));
     }
-    if (cache_) cache_->insert(key, out, generation_);
+    if (caches_) caches_->containers->insert(key, out, caches_->container_generation, 512);
     return out;
   }
   std::vector<ContainerRecord> list_containers(const std::string& account, const std::string& prefix,
                                                const std::string& start_at, size_t limit) override {
-    Use u(c_.st("SELECT name, doc FROM containers WHERE account=? AND name>=? AND name>=? AND name<? "
+    Use u(sql("SELECT name, doc FROM containers WHERE account=? AND name>=? AND name>=? AND name<? "
                 "ORDER BY name LIMIT ?"));
     u->bind(1, account).bind(2, prefix).bind(3, start_at).bind(4, prefix_end(prefix)).bind(5, int64_t(limit));
     std::vector<ContainerRecord> out;
@@ -203,7 +216,12 @@ class SqlOps : public MetadataWriter {
   std::optional<BlobRecord> get_blob(const std::string& account, const std::string& container,
                                      const std::string& name, const std::string& snapshot,
                                      bool with_blocks) override {
-    Use u(c_.st("SELECT file, doc, data, blocks FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
+    // Only base blobs without their block lists are cached: the hot GET path.
+    bool cacheable = caches_ && snapshot.empty() && !with_blocks;
+    std::string key = cacheable ? blob_cache_key(account, container, name) : std::string();
+    std::optional<BlobRecord> cached;
+    if (cacheable && caches_->blobs->lookup(key, cached)) return cached;
+    Use u(sql("SELECT file, doc, data, blocks FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
     u->bind(1, account).bind(2, container).bind(3, name).bind(4, snap_key(snapshot));
     if (!u->step()) return std::nullopt;
     BlobRecord b;
@@ -215,6 +233,7 @@ class SqlOps : public MetadataWriter {
     blob_fill(b, u->text(1));
     b.inline_data = u->text(2);
     if (with_blocks) b.committed_blocks = blocks_from(u->text(3));
+    if (cacheable) caches_->blobs->insert(key, b, caches_->blob_generation, approx_bytes(b));
     return b;
   }
   std::vector<BlobRecord> list_blobs(const std::string& account, const std::string& container,
@@ -223,7 +242,7 @@ class SqlOps : public MetadataWriter {
   }
   std::vector<BlobRecord> list_blobs_impl(const std::string& account, const std::string& container,
                                           const ListBlobsQuery& q) {
-    Use u(c_.st("SELECT name, snap, file, doc FROM blobs WHERE account=?1 AND container=?2 AND name>=?3 AND name<?4 "
+    Use u(sql("SELECT name, snap, file, doc FROM blobs WHERE account=?1 AND container=?2 AND name>=?3 AND name<?4 "
                 "AND (name>?5 OR (name=?5 AND snap>=?6)) AND (?7 OR snap='~') ORDER BY name, snap LIMIT ?8"));
     std::string start_snap = q.start_after_snapshot.empty() ? "" : q.start_after_snapshot;
     u->bind(1, account).bind(2, container).bind(3, q.prefix).bind(4, prefix_end(q.prefix));
@@ -243,13 +262,13 @@ class SqlOps : public MetadataWriter {
     return out;
   }
   bool has_snapshots(const std::string& account, const std::string& container, const std::string& name) override {
-    Use u(c_.st("SELECT 1 FROM blobs WHERE account=? AND container=? AND name=? AND snap<>'~' LIMIT 1"));
+    Use u(sql("SELECT 1 FROM blobs WHERE account=? AND container=? AND name=? AND snap<>'~' LIMIT 1"));
     u->bind(1, account).bind(2, container).bind(3, name);
     return u->step();
   }
   std::vector<BlockRecord> list_blocks(const std::string& account, const std::string& container,
                                        const std::string& blob) override {
-    Use u(c_.st("SELECT id, size, file, created FROM blocks WHERE account=? AND container=? AND blob=? "
+    Use u(sql("SELECT id, size, file, created FROM blocks WHERE account=? AND container=? AND blob=? "
                 "ORDER BY created, id"));
     u->bind(1, account).bind(2, container).bind(3, blob);
     std::vector<BlockRecord> out;
@@ -259,7 +278,7 @@ class SqlOps : public MetadataWriter {
   std::vector<std::string> list_staged_blob_names(const std::string& account, const std::string& container,
                                                   const std::string& prefix, const std::string& start_at,
                                                   size_t limit) override {
-    Use u(c_.st("SELECT DISTINCT blob FROM blocks WHERE account=? AND container=? AND blob>=? AND blob>=? "
+    Use u(sql("SELECT DISTINCT blob FROM blocks WHERE account=? AND container=? AND blob>=? AND blob>=? "
                 "AND blob<? ORDER BY blob LIMIT ?"));
     u->bind(1, account).bind(2, container).bind(3, prefix).bind(4, start_at).bind(5, prefix_end(prefix));
     u->bind(6, int64_t(limit));
@@ -269,13 +288,13 @@ class SqlOps : public MetadataWriter {
   }
 
   void put_service_properties(const std::string& account, const std::string& xml) override {
-    Use u(c_.st("INSERT OR REPLACE INTO service_props(account, xml) VALUES(?, ?)"));
+    Use u(sql("INSERT OR REPLACE INTO service_props(account, xml) VALUES(?, ?)"));
     u->bind(1, account).bind(2, xml);
     u->run();
   }
   void put_container(const ContainerRecord& c) override {
     containers_changed = true;
-    Use u(c_.st("INSERT OR REPLACE INTO containers(account, name, doc) VALUES(?, ?, ?)"));
+    Use u(sql("INSERT OR REPLACE INTO containers(account, name, doc) VALUES(?, ?, ?)"));
     u->bind(1, c.account).bind(2, c.name).bind(3, container_doc(c));
     u->run();
   }
@@ -283,26 +302,27 @@ class SqlOps : public MetadataWriter {
     containers_changed = true;
     std::vector<std::string> files;
     {
-      Use u(c_.st("SELECT file FROM blobs WHERE account=? AND container=? AND file<>''"));
+      Use u(sql("SELECT file FROM blobs WHERE account=? AND container=? AND file<>''"));
       u->bind(1, account).bind(2, name);
       while (u->step()) files.push_back(u->text(0));
     }
     {
-      Use u(c_.st("SELECT file FROM blocks WHERE account=? AND container=?"));
+      Use u(sql("SELECT file FROM blocks WHERE account=? AND container=?"));
       u->bind(1, account).bind(2, name);
       while (u->step()) files.push_back(u->text(0));
     }
     for (const char* text : {"DELETE FROM blobs WHERE account=? AND container=?",
                              "DELETE FROM blocks WHERE account=? AND container=?",
                              "DELETE FROM containers WHERE account=? AND name=?"}) {
-      Use u(c_.st(text));
+      Use u(sql(text));
       u->bind(1, account).bind(2, name);
       u->run();
     }
     return files;
   }
   void put_blob(const BlobRecord& b) override {
-    Use u(c_.st("INSERT OR REPLACE INTO blobs(account, container, name, snap, file, data, doc, blocks) "
+    blobs_changed.push_back(blob_cache_key(b.account, b.container, b.name));
+    Use u(sql("INSERT OR REPLACE INTO blobs(account, container, name, snap, file, data, doc, blocks) "
                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
     u->bind(1, b.account).bind(2, b.container).bind(3, b.name).bind(4, snap_key(b.snapshot)).bind(5, b.file);
     if (b.inline_data.empty()) u->bind_null(6); else u->bind_blob(6, b.inline_data);
@@ -312,32 +332,33 @@ class SqlOps : public MetadataWriter {
   }
   void delete_blob(const std::string& account, const std::string& container, const std::string& name,
                    const std::string& snapshot) override {
-    Use u(c_.st("DELETE FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
+    blobs_changed.push_back(blob_cache_key(account, container, name));
+    Use u(sql("DELETE FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
     u->bind(1, account).bind(2, container).bind(3, name).bind(4, snap_key(snapshot));
     u->run();
   }
   void put_block(const std::string& account, const std::string& container, const std::string& blob,
                  const BlockRecord& block) override {
-    Use u(c_.st("INSERT OR REPLACE INTO blocks(account, container, blob, id, size, file, created) "
+    Use u(sql("INSERT OR REPLACE INTO blocks(account, container, blob, id, size, file, created) "
                 "VALUES(?, ?, ?, ?, ?, ?, ?)"));
     u->bind(1, account).bind(2, container).bind(3, blob).bind(4, block.id).bind(5, block.size);
     u->bind(6, block.file).bind(7, block.created_us);
     u->run();
   }
   void delete_blocks(const std::string& account, const std::string& container, const std::string& blob) override {
-    Use u(c_.st("DELETE FROM blocks WHERE account=? AND container=? AND blob=?"));
+    Use u(sql("DELETE FROM blocks WHERE account=? AND container=? AND blob=?"));
     u->bind(1, account).bind(2, container).bind(3, blob);
     u->run();
   }
   std::vector<ExpiredBlock> expired_blocks(int64_t created_before_us, size_t limit) override {
-    Use u(c_.st("SELECT account, container, blob, id, file FROM blocks WHERE created<? LIMIT ?"));
+    Use u(sql("SELECT account, container, blob, id, file FROM blocks WHERE created<? LIMIT ?"));
     u->bind(1, created_before_us).bind(2, int64_t(limit));
     std::vector<ExpiredBlock> out;
     while (u->step()) out.push_back({u->text(0), u->text(1), u->text(2), u->text(3), u->text(4)});
     return out;
   }
   void delete_block(const ExpiredBlock& b) override {
-    Use u(c_.st("DELETE FROM blocks WHERE account=? AND container=? AND blob=? AND id=?"));
+    Use u(sql("DELETE FROM blocks WHERE account=? AND container=? AND blob=? AND id=?"));
     u->bind(1, b.account).bind(2, b.container).bind(3, b.blob).bind(4, b.id);
     u->run();
   }
@@ -345,9 +366,29 @@ class SqlOps : public MetadataWriter {
   void sync_dir_before_commit(const std::string& dir) override { dirs.push_back(dir); }
 
  private:
+  static std::string blob_cache_key(const std::string& account, const std::string& container,
+                                    const std::string& name) {
+    return account + '/' + container + '/' + name;  // neither account nor container names hold '/'
+  }
+  static size_t approx_bytes(const BlobRecord& b) {
+    size_t n = sizeof(BlobRecord) + b.inline_data.size() + b.name.size() + b.file.size();
+    for (const auto& [k, v] : b.metadata) n += k.size() + v.size() + 64;
+    return n;
+  }
+
+  // The statement for `text`, in a transaction (readers open theirs here).
+  sql::Statement& sql(const char* text) {
+    if (caches_ && !read_txn_open_) {
+      c_.st("BEGIN").reset();
+      c_.st("BEGIN").run();
+      read_txn_open_ = true;
+    }
+    return c_.st(text);
+  }
+
   SqliteMetadataStore::Connection& c_;
-  SqliteMetadataStore::ContainerCache* cache_;
-  uint64_t generation_;
+  std::optional<Caches> caches_;
+  bool read_txn_open_ = false;
 };
 
 }  // namespace
@@ -393,20 +434,22 @@ void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
     std::unique_ptr<Connection>& c;
     ~Return() { self->return_reader(std::move(c)); }
   } ret{this, c};
-  uint64_t generation = containers_.generation();
-  // One read transaction so every query in fn sees the same committed state.
-  c->st("BEGIN").reset();
-  c->st("BEGIN").run();
-  try {
-    SqlOps ops(*c, &containers_, generation);
-    fn(ops);
-  } catch (...) {
+  SqlOps::Caches caches{&containers_, containers_.generation(), &blobs_, blobs_.generation()};
+  // One read transaction (begun at the first SQL statement) so every query in
+  // fn sees the same committed state.
+  SqlOps ops(*c, caches);
+  auto end_read = [&] {
+    if (!ops.in_read_transaction()) return;
     c->st("COMMIT").reset();
     c->st("COMMIT").run();
+  };
+  try {
+    fn(ops);
+  } catch (...) {
+    end_read();
     throw;
   }
-  c->st("COMMIT").reset();
-  c->st("COMMIT").run();
+  end_read();
 }
 
 void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) {
@@ -439,6 +482,7 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
   std::vector<std::function<void()>> after;
   std::set<std::string> dirs;
   bool containers_changed = false;
+  std::vector<std::string> blobs_changed;
   try {
     c.st("BEGIN IMMEDIATE").reset();
     c.st("BEGIN IMMEDIATE").run();
@@ -456,6 +500,7 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
       c.st("RELEASE one").run();
       for (auto& f : ops.after) after.push_back(std::move(f));
       containers_changed = containers_changed || ops.containers_changed;
+      blobs_changed.insert(blobs_changed.end(), ops.blobs_changed.begin(), ops.blobs_changed.end());
       dirs.insert(ops.dirs.begin(), ops.dirs.end());
     } catch (...) {
       p->error = std::current_exception();
@@ -465,6 +510,20 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
       }
     }
   }
+  // The read caches forget what this commit changes before it lands and take
+  // no new records until it has (read_cache.h); all before any acknowledgement.
+  bool blobs_changing = containers_changed || !blobs_changed.empty();
+  if (containers_changed) containers_.begin_change(nullptr);
+  // A changed container may be a deleted one, which takes its blobs along.
+  if (blobs_changing) blobs_.begin_change(containers_changed ? nullptr : &blobs_changed);
+  struct EndChange {
+    SqliteMetadataStore& self;
+    bool containers, blobs;
+    ~EndChange() {
+      if (containers) self.containers_.end_change();
+      if (blobs) self.blobs_.end_change();
+    }
+  } end_change{*this, containers_changed, blobs_changing};
   try {
     if (durable_)
       for (const auto& d : dirs) fs::fsync_dir(d);
@@ -480,7 +539,6 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
       if (!p->error) p->error = e;
     return;
   }
-  if (containers_changed) containers_.invalidate();
   for (auto& f : after) {
     try {
       f();

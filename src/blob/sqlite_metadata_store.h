@@ -1,7 +1,8 @@
 // MetadataStore on SQLite (WAL). One writer connection applies batches of
 // write closures in one transaction each (group commit: concurrent writers
 // share one fsync); readers use a pool of connections reading committed state
-// concurrently with the writer. Prepared statements are cached per connection.
+// concurrently with the writer, with hot records cached in memory. Prepared
+// statements are cached per connection.
 #pragma once
 
 #include <condition_variable>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "blob/metadata_store.h"
+#include "blob/read_cache.h"
 
 namespace kiln::blob {
 
@@ -28,41 +30,10 @@ class SqliteMetadataStore : public MetadataStore {
 
   struct Connection;
 
-  // Committed container records for the read path (containers change rarely,
-  // and every request looks its container up). Cleared after any commit that
-  // changed a container; a reader only fills it if no such commit happened
-  // since its read transaction began, so it never caches a stale record.
-  class ContainerCache {
-   public:
-    // Taken before a read transaction begins; insert() needs it.
-    uint64_t generation() {
-      std::lock_guard<std::mutex> lk(mu_);
-      return generation_;
-    }
-    // True on a hit (copied to `out`).
-    bool lookup(const std::string& key, std::optional<ContainerRecord>& out) {
-      std::lock_guard<std::mutex> lk(mu_);
-      auto it = map_.find(key);
-      if (it == map_.end()) return false;
-      out = it->second;
-      return true;
-    }
-    void insert(const std::string& key, const std::optional<ContainerRecord>& v, uint64_t generation) {
-      std::lock_guard<std::mutex> lk(mu_);
-      if (generation != generation_) return;
-      if (map_.size() > 10000) map_.clear();
-      map_[key] = v;
-    }
-    void invalidate() {
-      std::lock_guard<std::mutex> lk(mu_);
-      ++generation_;
-      map_.clear();
-    }
-   private:
-    std::mutex mu_;
-    uint64_t generation_ = 0;
-    std::unordered_map<std::string, std::optional<ContainerRecord>> map_;
-  };
+  // Committed records for the read path: every request looks its container up,
+  // and hot blobs are read again and again (see read_cache.h for the protocol).
+  using ContainerCache = ReadCache<ContainerRecord>;
+  using BlobCache = ReadCache<BlobRecord>;
 
  private:
   struct Pending;
@@ -79,7 +50,8 @@ class SqliteMetadataStore : public MetadataStore {
   std::condition_variable queue_cv_;
   std::vector<Pending*> queue_;
   bool leader_active_ = false;
-  ContainerCache containers_;
+  ContainerCache containers_{4 << 20};
+  BlobCache blobs_{16 << 20};
 };
 
 }  // namespace kiln::blob

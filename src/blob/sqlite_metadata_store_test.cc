@@ -170,5 +170,54 @@ TEST_F(StoreTest, ContainerReadsSeeCommittedChanges) {
   store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_container("a", "c")); });
 }
 
+TEST_F(StoreTest, BlobReadsSeeEveryAcknowledgedWrite) {
+  // Blob reads are cached: once write() returns, no reader may see the old record.
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> stale{0}, went_back{0};
+  store_->write([&](MetadataWriter& w) { w.put_blob(blob("hot")); });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      int last = 0;
+      while (!stop) {
+        int floor = acknowledged.load();
+        store_->read([&](MetadataReader& r) {
+          auto b = r.get_blob("a", "c", "hot", "");
+          int seen = b ? std::stoi(b->etag.substr(1)) : 0;  // etag "\"<n>" (the first one "0x1")
+          if (seen < floor) ++stale;
+          if (seen < last) ++went_back;
+          last = seen;
+        });
+      }
+    });
+  }
+  for (int i = 1; i <= 300; ++i) {
+    BlobRecord b = blob("hot");
+    b.etag = "\"" + std::to_string(i);
+    store_->write([&](MetadataWriter& w) { w.put_blob(b); });
+    acknowledged = i;
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(stale, 0);
+  EXPECT_EQ(went_back, 0);
+  store_->write([&](MetadataWriter& w) { w.delete_blob("a", "c", "hot", ""); });
+  store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_blob("a", "c", "hot", "")); });
+}
+
+TEST_F(StoreTest, DeletingAContainerForgetsItsCachedBlobs) {
+  ContainerRecord c;
+  c.account = "a";
+  c.name = "c";
+  store_->write([&](MetadataWriter& w) {
+    w.put_container(c);
+    w.put_blob(blob("x"));
+  });
+  store_->read([&](MetadataReader& r) { EXPECT_TRUE(r.get_blob("a", "c", "x", "")); });
+  store_->write([&](MetadataWriter& w) { w.delete_container("a", "c"); });
+  store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_blob("a", "c", "x", "")); });
+}
+
 }  // namespace
 }  // namespace kiln::blob
