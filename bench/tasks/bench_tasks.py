@@ -58,15 +58,16 @@ def raw_spawn(binary, count, parallel, work):
 
 
 class Kiln:
-    """`kiln serve --in-memory` on free ports, in its own process group."""
+    """`kiln serve` on free ports (--in-memory unless durable), in its own process group."""
 
-    def __init__(self, binary, work):
+    def __init__(self, binary, work, in_memory=True):
         self.log_path = os.path.join(work, "kiln.log")
         data = os.path.join(work, "data")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--blob-port", "0", "--batch-port", "0", "--data-dir", data,
-             "--in-memory"], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [binary, "serve", "--blob-port", "0", "--batch-port", "0", "--data-dir", data]
+            + (["--in-memory"] if in_memory else []),
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             text = open(self.log_path, errors="replace").read()
