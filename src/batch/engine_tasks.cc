@@ -224,7 +224,8 @@ void Engine::reactivate_task(const std::string& job_id, const std::string& task_
   auto row = store_->get_task(job_key, key);
   if (!row) throw errors::task_not_found();
   check_conditions(row->json, c, false);
-  if (row->state != "completed" || row->result != "failure") throw errors::task_not_reactivatable();
+  if (row->state != "completed") throw errors::task_not_completed();
+  if (row->result != "failure") throw errors::task_succeeded();
   Json& ex = row->json["executionInfo"];
   for (const char* f : {"startTime", "endTime", "exitCode", "failureInfo", "result", "lastRetryTime"}) ex.erase(f);
   ex["retryCount"] = 0;

@@ -100,10 +100,7 @@ BatchError pool_exists() { return e(409, "PoolExists", "The specified pool alrea
 BatchError pool_being_deleted() {
   return e(409, "PoolBeingDeleted", "The specified pool has been marked for deletion and is being reclaimed.");
 }
-BatchError pool_resizing() {
-  return e(409, "PoolNotSteady",
-           "The specified pool is not in steady allocation state; wait for the current resize to finish.");
-}
+BatchError pool_resizing() { return e(409, "PoolBeingResized", "The specified pool is being resized."); }
 BatchError auto_scale_not_enabled() {
   return e(409, "AutoScaleNotEnabled", "Autoscale is not enabled on the specified pool.");
 }
@@ -125,9 +122,15 @@ BatchError task_completed() { return e(409, "TaskCompleted", "The specified task
 BatchError task_files_cleaned_up() {
   return e(409, "TaskFilesCleanedup", "The files of the specified task are cleanedup.");
 }
-BatchError task_not_reactivatable() {
-  return e(409, "TaskNotFailed",
-           "Only a task that completed with a failure can be reactivated.");
+BatchError task_not_completed() {
+  return e(409, "TaskNotCompleted",
+           "The specified task is not in a completed state, and the requested operation can be performed only on "
+           "completed tasks.");
+}
+BatchError task_succeeded() {
+  return e(409, "TaskSucceeded",
+           "The specified task has already completed successfully, and the requested operation cannot be performed "
+           "on successful tasks.");
 }
 BatchError node_not_found() { return e(404, "NodeNotFound", "The specified node does not exist."); }
 BatchError node_not_in_state(const std::string& message) {

@@ -47,7 +47,7 @@ BatchError not_modified();  // 304, written without a body
 BatchError pool_not_found();
 BatchError pool_exists();
 BatchError pool_being_deleted();
-BatchError pool_resizing();
+BatchError pool_resizing();  // PoolBeingResized: resize/remove nodes need a steady pool
 BatchError auto_scale_not_enabled();
 BatchError job_not_found();
 BatchError job_exists();
@@ -58,7 +58,8 @@ BatchError job_not_in_state(const std::string& code, const std::string& message)
 BatchError task_not_found();
 BatchError task_exists();
 BatchError task_completed();
-BatchError task_not_reactivatable();
+BatchError task_not_completed();  // reactivate of an active/running task
+BatchError task_succeeded();      // reactivate of a task that succeeded
 BatchError task_files_cleaned_up();  // its directory was removed (retention time passed)
 BatchError node_not_found();
 BatchError node_not_in_state(const std::string& message);

@@ -36,8 +36,10 @@ Json Engine::failure_info(const node::TaskOutcome& o, bool terminated) {
     return Json{{"category", category}, {"code", code}, {"message", message}, {"details", details}};
   };
   if (terminated || o.terminated) return make("usererror", "TaskEnded", "Task Was Ended by User Request", {});
+  // Azure's error-handling guide: past maxWallClockTime the task completes with
+  // failureInfo { category: ServerError, code: TaskEnded }.
   if (o.timed_out)
-    return make("usererror", "TaskEnded", "The task exceeded its maximum wall clock time and was ended", {});
+    return make("servererror", "TaskEnded", "The task exceeded its maximum wall clock time and was ended", {});
   if (o.exit_code && *o.exit_code != 0)
     return make("usererror", "FailureExitCode", "The task exited with an exit code representing a failure", {});
   Json details = Json::array();

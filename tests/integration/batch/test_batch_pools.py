@@ -3,7 +3,7 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from batch_helpers import raw_request, add_pool, error_code, image_config, make_client, uid, wait_for, wait_nodes
+from batch_helpers import raw_request, add_pool, error_code, image_config, make_client, uid, wait_for, wait_nodes, wait_task
 
 
 def test_supported_images_are_verified_linux(client):
@@ -75,6 +75,30 @@ def test_resize_remove_nodes_and_stop_resize(client):
     with pytest.raises(BatchErrorException) as e:
         client.pool.disable_auto_scale(pool_id)
     assert error_code(e) == "AutoScaleNotEnabled"
+    client.pool.delete(pool_id)
+
+
+def test_resize_and_remove_nodes_need_a_steady_pool(client):
+    pool_id, job_id = uid("draining"), uid("drainjob")
+    add_pool(client, pool_id, nodes=1)
+    wait_nodes(client, pool_id, 1)
+    client.job.add(bm.JobAddParameter(id=job_id, pool_info=bm.PoolInformation(pool_id=pool_id)))
+    client.task.add(job_id, bm.TaskAddParameter(id="long", command_line="/bin/sleep 30"))
+    wait_task(client, job_id, "long", state="running")
+    # The node drains until its task completes: the pool stays resizing meanwhile.
+    client.pool.resize(pool_id, bm.PoolResizeParameter(target_dedicated_nodes=0,
+                                                       node_deallocation_option="taskcompletion"))
+    assert client.pool.get(pool_id).allocation_state == "resizing"
+    node_id = next(iter(client.compute_node.list(pool_id))).id
+    for attempt in (lambda: client.pool.resize(pool_id, bm.PoolResizeParameter(target_dedicated_nodes=2)),
+                    lambda: client.pool.remove_nodes(pool_id, bm.NodeRemoveParameter(node_list=[node_id]))):
+        with pytest.raises(BatchErrorException) as e:
+            attempt()
+        assert error_code(e) == "PoolBeingResized" and e.value.response.status_code == 409
+    client.task.terminate(job_id, "long")
+    wait_for(lambda: client.pool.get(pool_id).allocation_state == "steady", what="pool steady after draining")
+    assert list(client.compute_node.list(pool_id)) == []
+    client.job.delete(job_id)
     client.pool.delete(pool_id)
 
 

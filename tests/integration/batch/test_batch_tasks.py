@@ -44,7 +44,13 @@ def test_task_failure_and_retries(client, job):
     wait_task(client, job, "ok")
     with pytest.raises(BatchErrorException) as e:
         client.task.reactivate(job, "ok")
-    assert e.value.response.status_code == 409
+    assert error_code(e) == "TaskSucceeded" and e.value.response.status_code == 409
+    client.task.add(job, bm.TaskAddParameter(id="busy", command_line="/bin/sleep 30"))
+    wait_task(client, job, "busy", state="running")
+    with pytest.raises(BatchErrorException) as e:
+        client.task.reactivate(job, "busy")
+    assert error_code(e) == "TaskNotCompleted" and e.value.response.status_code == 409
+    client.task.terminate(job, "busy")
 
 
 def test_wall_clock_and_terminate(client, job):
@@ -54,6 +60,7 @@ def test_wall_clock_and_terminate(client, job):
     task = wait_task(client, job, "slow")
     assert task.execution_info.result == "failure"
     assert task.execution_info.failure_info.code == "TaskEnded"
+    assert task.execution_info.failure_info.category == "servererror"  # as Azure's error-handling guide says
 
     client.task.add(job, bm.TaskAddParameter(id="forever", command_line="/bin/sleep 60"))
     wait_task(client, job, "forever", state="running")
