@@ -235,6 +235,7 @@ void Engine::reactivate_task(const std::string& job_id, const std::string& task_
   count_transition(job, row->state, row->result, "active", "", row->slots);
   row->state = "active";
   row->result.clear();
+  row->expires_us = 0;  // its directory is in use again; the next completion sets a new deadline
   store_->update_task(job_key, *row);
   LiveTask live;
   live.slots = row->slots;

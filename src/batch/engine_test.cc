@@ -14,10 +14,12 @@ namespace kiln::batch {
 namespace {
 
 // Completes every attempt at once with the exit code written as "exit N"
-// (0 otherwise); with `hold`, attempts run until terminated.
+// (0 otherwise) and "cpu N" microseconds of user CPU time; with `hold`,
+// attempts run until terminated. Removed task directories are reported.
 class FakeAgent : public node::NodeAgent {
  public:
-  FakeAgent(node::NodeConfig c, std::atomic<bool>* hold) : config_(std::move(c)), hold_(hold) {}
+  FakeAgent(node::NodeConfig c, std::atomic<bool>* hold, std::function<void(const std::string&)> on_remove = {})
+      : config_(std::move(c)), hold_(hold), on_remove_(std::move(on_remove)) {}
   const node::NodeConfig& config() const override { return config_; }
   void run(const node::TaskSpec& spec, node::TaskCallbacks cb) override {
     cb.on_running();
@@ -29,6 +31,9 @@ class FakeAgent : public node::NodeAgent {
     node::TaskOutcome o;
     auto pos = spec.command_line.find("exit ");
     o.exit_code = pos == std::string::npos ? 0 : std::stoi(spec.command_line.substr(pos + 5));
+    if (auto cpu = spec.command_line.find("cpu "); cpu != std::string::npos)
+      o.usage.user_cpu_us = std::stoll(spec.command_line.substr(cpu + 4));
+    o.usage.write_ops = 1;
     cb.on_complete(o);
   }
   void terminate(const std::string& job, const std::string& task) override {
@@ -56,7 +61,9 @@ class FakeAgent : public node::NodeAgent {
   std::string task_dir(const std::string& j, const std::string& t) const override {
     return j.empty() ? "startup" : "workitems/" + j + "/job-1/" + t;
   }
-  void remove_task_dir(const std::string&, const std::string&) override {}
+  void remove_task_dir(const std::string& job, const std::string& task) override {
+    if (on_remove_) on_remove_(job + "/" + task);
+  }
   bool list_files(const std::string&, bool, std::vector<node::FileInfo>&) const override { return false; }
   bool stat_file(const std::string&, node::FileInfo&) const override { return false; }
   int open_file(const std::string&) const override { return -1; }
@@ -65,6 +72,7 @@ class FakeAgent : public node::NodeAgent {
  private:
   node::NodeConfig config_;
   std::atomic<bool>* hold_;
+  std::function<void(const std::string&)> on_remove_;
   std::mutex mu_;
   std::vector<std::pair<node::TaskSpec, node::TaskCallbacks>> held_;
 };
@@ -73,6 +81,8 @@ struct Harness {
   std::string dir;
   std::atomic<bool> hold{false};
   std::unique_ptr<Engine> engine;
+  std::mutex removed_mu;
+  std::vector<std::string> removed;  // task directories removed, "job/task"
 
   explicit Harness(const std::string& db = ":memory:") {
     dir = std::filesystem::temp_directory_path() / ("kiln-batch-test-" + std::to_string(getpid()));
@@ -83,7 +93,12 @@ struct Harness {
     o.account_name = "acct";
     o.account_url = "http://127.0.0.1:1";
     o.nodes_dir = dir;
-    o.node_factory = [this](node::NodeConfig c) { return std::make_unique<FakeAgent>(std::move(c), &hold); };
+    o.node_factory = [this](node::NodeConfig c) {
+      return std::make_unique<FakeAgent>(std::move(c), &hold, [this](const std::string& dir) {
+        std::lock_guard lk(removed_mu);
+        removed.push_back(dir);
+      });
+    };
     engine = std::make_unique<Engine>(std::move(o), make_sqlite_store(db));
     engine->start();
   }
@@ -111,7 +126,17 @@ struct Harness {
   std::string task_state(const std::string& job, const std::string& task) {
     return engine->get_task(job, task)["state"];
   }
+  std::vector<std::string> removed_dirs() {
+    std::lock_guard lk(removed_mu);
+    return removed;
+  }
 };
+
+std::filesystem::path temp_db(const std::string& name) {
+  auto db = std::filesystem::temp_directory_path() / ("kiln-batch-" + name + "-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(db);
+  return db;
+}
 
 TEST(Engine, RunsTasksToCompletion) {
   Harness h;
@@ -221,6 +246,63 @@ TEST(Engine, ConditionsUseETags) {
   } catch (const BatchError& e) {
     EXPECT_EQ(e.status, 304);
   }
+}
+
+TEST(Engine, StatisticsAccumulateFromAttemptsAndSurviveARestart) {
+  auto db = temp_db("stats");
+  Json job_before, lifetime_before;
+  {
+    Harness h(db);
+    h.add_pool("p", 1, 1);
+    h.engine->add_job({{"id", "j"}, {"poolInfo", {{"poolId", "p"}}}, {"constraints", {{"maxTaskRetryCount", 1}}}});
+    h.engine->add_tasks("j", {{{"id", "ok"}, {"commandLine", "cpu 1500000"}},
+                              {{"id", "bad"}, {"commandLine", "cpu 250000; exit 3"}}});
+    h.wait([&] { return h.engine->task_counts("j")["taskCounts"]["completed"] == 2; });
+    EXPECT_FALSE(h.engine->get_task("j", "ok").contains("stats"));
+    Json ok = h.engine->get_task("j", "ok", true)["stats"];
+    EXPECT_EQ(ok["userCPUTime"], "PT1.500000S");
+    EXPECT_EQ(ok["writeIOps"], 1);
+    EXPECT_EQ(h.engine->get_task("j", "bad", true)["stats"]["userCPUTime"], "PT0.500000S");  // both attempts
+    job_before = h.engine->get_job("j", true)["stats"];
+    EXPECT_EQ(job_before["userCPUTime"], "PT2S");
+    EXPECT_EQ(job_before["numSucceededTasks"], 1);
+    EXPECT_EQ(job_before["numFailedTasks"], 1);
+    EXPECT_EQ(job_before["numTaskRetries"], 1);
+    EXPECT_EQ(job_before["writeIOps"], 3);
+    lifetime_before = h.engine->lifetime_job_stats();
+    EXPECT_EQ(h.engine->get_pool("p", true)["stats"]["resourceStats"]["diskWriteIOps"], 3);
+  }
+  Harness h(db);
+  Json job_after = h.engine->get_job("j", true)["stats"];
+  for (const char* k : {"userCPUTime", "numSucceededTasks", "numFailedTasks", "numTaskRetries", "writeIOps", "startTime"})
+    EXPECT_EQ(job_after[k], job_before[k]) << k;
+  EXPECT_EQ(h.engine->get_task("j", "ok", true)["stats"]["userCPUTime"], "PT1.500000S");
+  h.engine->delete_job("j", {});
+  h.wait([&] { return h.engine->list_jobs().empty(); });
+  Json lifetime = h.engine->lifetime_job_stats();  // deleted jobs still count
+  EXPECT_EQ(lifetime["userCPUTime"], "PT2S");
+  EXPECT_EQ(lifetime["startTime"], lifetime_before["startTime"]);
+  h.engine->stop();
+  std::filesystem::remove(db);
+}
+
+TEST(Engine, RetentionDeadlineSurvivesARestart) {
+  auto db = temp_db("retention");
+  {
+    Harness h(db);
+    h.add_pool("p", 1, 1);
+    h.engine->add_job({{"id", "j"}, {"poolInfo", {{"poolId", "p"}}}});
+    h.engine->add_tasks("j", {{{"id", "brief"}, {"commandLine", "x"}, {"constraints", {{"retentionTime", "PT0.5S"}}}},
+                              {{"id", "kept"}, {"commandLine", "x"}}});
+    h.wait([&] { return h.engine->task_counts("j")["taskCounts"]["completed"] == 2; });
+    h.engine->stop();  // before the deadline
+    EXPECT_TRUE(h.removed_dirs().empty());
+  }
+  Harness h(db);
+  h.wait([&] { return !h.removed_dirs().empty(); });
+  EXPECT_EQ(h.removed_dirs(), std::vector<std::string>{"j/brief"});  // "kept" has the default 7 days
+  h.engine->stop();
+  std::filesystem::remove(db);
 }
 
 }  // namespace
