@@ -3,13 +3,14 @@
 # machine's raw rate of spawning a process (see bench_tasks.py for the method).
 #
 #   bench/tasks/run.sh [--quick] [--build-dir DIR] [--markdown FILE]
-#   bench/tasks/run.sh --million [--build-dir DIR] [--markdown FILE]
+#   bench/tasks/run.sh --million | --million-tasks N [--build-dir DIR] [--markdown FILE]
 #
 # Needs `kiln` and `kiln-raw-spawn` built in the build directory (default build/,
 # or $KILN_BUILD_DIR) and Debian's python3-azure. Full run: about a minute.
 # --million instead measures a job of 1,000,000 queued tasks (bench_million.py):
-# the server's memory and the time of task.list pages of 1,000 (a few minutes,
-# ~1 GB of disk in a temporary directory; needs only `kiln`).
+# the server's memory and the time of task.list pages of 1,000 (about 2 minutes,
+# ~0.6 GB of disk in a temporary directory; needs only `kiln`); --million-tasks N
+# does the same with N tasks.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     --million-tasks) million=1; extra+=(--tasks "$2"); shift ;;
     --build-dir) build_dir=$2; shift ;;
     --markdown) extra+=(--markdown "$2"); shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
