@@ -1,4 +1,4 @@
-#include "blob/blob_doc_reader.h"
+#include "blob/blob_doc.h"
 
 #include <cstdint>
 #include <string>
@@ -182,6 +182,95 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
     return false;  // unknown member: let the general parser handle it
   });
   return ok && r.at_end();
+}
+
+// --- writing -------------------------------------------------------------------
+
+namespace {
+
+// A JSON string: quotes, backslashes and control characters escaped; every
+// other byte as it is (UTF-8 passes through).
+void put_string(std::string& out, std::string_view v) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (char ch : v) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+// Members are written in name order, as a JSON library's sorted map would.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  ~ObjectWriter() { out_ += '}'; }
+  ObjectWriter& str(std::string_view name, std::string_view v) {
+    key(name);
+    put_string(out_, v);
+    return *this;
+  }
+  ObjectWriter& num(std::string_view name, int64_t v) {
+    key(name);
+    out_ += std::to_string(v);
+    return *this;
+  }
+  std::string& nested(std::string_view name) {
+    key(name);
+    return out_;
+  }
+
+ private:
+  void key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    put_string(out_, name);
+    out_ += ':';
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::string write_blob_doc(const BlobRecord& b) {
+  std::string out;
+  out.reserve(384);
+  {  // each writer closes its object when its scope ends
+    const auto& p = b.props;
+    ObjectWriter o(out);
+    o.num("appends", b.append_count).str("cc", p.cache_control).str("cd", p.content_disposition);
+    o.str("ce", p.content_encoding).str("cl", p.content_language);
+    if (!b.copy_id.empty()) {
+      ObjectWriter c(o.nested("copy"));
+      c.num("done", b.copy_completion_us).str("id", b.copy_id).str("progress", b.copy_progress);
+      c.str("source", b.copy_source).str("status", b.copy_status);
+    }
+    o.str("ct", p.content_type).num("ctime", b.created_us).str("etag", b.etag);
+    {
+      ObjectWriter l(o.nested("lease"));
+      l.num("duration", b.lease.duration).num("expires", b.lease.expires_us).str("id", b.lease.id);
+      l.str("state", b.lease.state);
+    }
+    o.str("md5", p.content_md5);
+    {
+      ObjectWriter m(o.nested("meta"));
+      for (const auto& [k, v] : b.metadata) m.str(k, v);
+    }
+    o.num("mtime", b.last_modified_us).num("size", b.size).str("tier", b.access_tier).str("type", b.blob_type);
+  }
+  return out;
 }
 
 }  // namespace kiln::blob

@@ -1,4 +1,4 @@
-#include "blob/blob_doc_reader.h"
+#include "blob/blob_doc.h"
 
 #include <gtest/gtest.h>
 
@@ -64,6 +64,69 @@ TEST(BlobDocReader, RejectsWhatItDoesNotKnowSoTheGeneralParserDecides) {
   EXPECT_FALSE(read_blob_doc(R"({"meta":{"k":1}})", b));
   EXPECT_FALSE(read_blob_doc(R"({"lease":"x"})", b));
   EXPECT_FALSE(read_blob_doc("", b));
+}
+
+TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
+  BlobRecord in;
+  in.blob_type = "AppendBlob";
+  in.size = 1ll << 40;
+  in.etag = "\"0x8D1\"";
+  in.last_modified_us = 123456789012345;
+  in.created_us = -7;
+  in.props.content_type = "text/plain; charset=\"utf-8\"";
+  in.props.content_encoding = "gzip";
+  in.props.content_language = "en";
+  in.props.content_md5 = "abc==";
+  in.props.cache_control = "a\\b";
+  in.props.content_disposition = std::string("ctl\x01\x1f\t\r\n", 8);
+  in.metadata["Key"] = "v\xc3\xa9\xf0\x9f\x98\x80\"q\"";
+  in.metadata["other"] = "";
+  in.lease.state = "leased";
+  in.lease.id = "lid";
+  in.lease.duration = -1;
+  in.lease.expires_us = 99;
+  in.append_count = 3;
+  in.access_tier = "Cool";
+  in.copy_id = "cid";
+  in.copy_source = "http://x/a?b=\"c\"";
+  in.copy_status = "success";
+  in.copy_progress = "3/3";
+  in.copy_completion_us = 5;
+  BlobRecord out;
+  ASSERT_TRUE(read_blob_doc(write_blob_doc(in), out)) << write_blob_doc(in);
+  EXPECT_EQ(out.blob_type, in.blob_type);
+  EXPECT_EQ(out.size, in.size);
+  EXPECT_EQ(out.etag, in.etag);
+  EXPECT_EQ(out.last_modified_us, in.last_modified_us);
+  EXPECT_EQ(out.created_us, in.created_us);
+  EXPECT_EQ(out.props.content_type, in.props.content_type);
+  EXPECT_EQ(out.props.content_encoding, in.props.content_encoding);
+  EXPECT_EQ(out.props.content_language, in.props.content_language);
+  EXPECT_EQ(out.props.content_md5, in.props.content_md5);
+  EXPECT_EQ(out.props.cache_control, in.props.cache_control);
+  EXPECT_EQ(out.props.content_disposition, in.props.content_disposition);
+  EXPECT_EQ(out.metadata, in.metadata);
+  EXPECT_EQ(out.lease.state, in.lease.state);
+  EXPECT_EQ(out.lease.id, in.lease.id);
+  EXPECT_EQ(out.lease.duration, in.lease.duration);
+  EXPECT_EQ(out.lease.expires_us, in.lease.expires_us);
+  EXPECT_EQ(out.append_count, in.append_count);
+  EXPECT_EQ(out.access_tier, in.access_tier);
+  EXPECT_EQ(out.copy_id, in.copy_id);
+  EXPECT_EQ(out.copy_source, in.copy_source);
+  EXPECT_EQ(out.copy_status, in.copy_status);
+  EXPECT_EQ(out.copy_progress, in.copy_progress);
+  EXPECT_EQ(out.copy_completion_us, in.copy_completion_us);
+}
+
+TEST(BlobDoc, WritesPlainJsonWithoutACopyMemberWhenThereWasNoCopy) {
+  BlobRecord b;
+  b.etag = "e";
+  b.size = 3;
+  EXPECT_EQ(write_blob_doc(b),
+            R"({"appends":0,"cc":"","cd":"","ce":"","cl":"","ct":"","ctime":0,"etag":"e",)"
+            R"("lease":{"duration":0,"expires":0,"id":"","state":"available"},"md5":"","meta":{},)"
+            R"("mtime":0,"size":3,"tier":"","type":"BlockBlob"})");
 }
 
 }  // namespace

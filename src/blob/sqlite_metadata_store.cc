@@ -1,12 +1,16 @@
 #include "blob/sqlite_metadata_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
+#include <system_error>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
-#include "blob/blob_doc_reader.h"
+#include "blob/blob_doc.h"
 #include "core/file_util.h"
 #include "core/sqlite.h"
 
@@ -86,21 +90,10 @@ ContainerRecord container_from(const std::string& account, const std::string& na
   return c;
 }
 
-std::string blob_doc(const BlobRecord& b) {
-  const auto& p = b.props;
-  json j = {{"type", b.blob_type}, {"size", b.size}, {"etag", b.etag}, {"mtime", b.last_modified_us},
-            {"ctime", b.created_us}, {"ct", p.content_type}, {"ce", p.content_encoding},
-            {"cl", p.content_language}, {"md5", p.content_md5}, {"cc", p.cache_control},
-            {"cd", p.content_disposition}, {"meta", meta_json(b.metadata)}, {"lease", lease_json(b.lease)},
-            {"appends", b.append_count}, {"tier", b.access_tier}};
-  if (!b.copy_id.empty()) {
-    j["copy"] = {{"id", b.copy_id}, {"source", b.copy_source}, {"status", b.copy_status},
-                 {"progress", b.copy_progress}, {"done", b.copy_completion_us}};
-  }
-  return j.dump();
-}
 void blob_fill(BlobRecord& b, const std::string& doc) {
-  if (read_blob_doc(doc, b)) return;  // the common case, without building a JSON DOM
+  // Documents are written by write_blob_doc; the general parser is the
+  // fallback for anything the fast reader does not take.
+  if (read_blob_doc(doc, b)) return;
   json j = json::parse(doc);
   b.blob_type = j.value("type", "BlockBlob");
   b.size = j.value("size", int64_t(0));
@@ -177,6 +170,13 @@ class SqlOps : public MetadataWriter {
   };
   explicit SqlOps(SqliteMetadataStore::Connection& c, std::optional<Caches> caches = std::nullopt)
       : c_(c), caches_(caches) {}
+  // For writers: the committed container records, valid for as long as the
+  // writer's batch has changed no container (only read, never filled).
+  static SqlOps writer(SqliteMetadataStore::Connection& c, SqliteMetadataStore::ContainerCache* committed) {
+    SqlOps ops(c);
+    ops.committed_containers_ = committed;
+    return ops;
+  }
   // Readers begin their read transaction at their first SQL statement: a
   // request answered from the caches alone runs no SQL at all. Cached records
   // are the current committed ones, so they agree with any snapshot taken later.
@@ -196,6 +196,7 @@ class SqlOps : public MetadataWriter {
     std::string key = account + '/' + name;
     std::optional<ContainerRecord> out;
     if (caches_ && caches_->containers->lookup(key, out)) return out;
+    if (committed_containers_ && !containers_changed && committed_containers_->lookup(key, out)) return out;
     {
       Use u(sql("SELECT doc FROM containers WHERE account=? AND name=?"));
       u->bind(1, account).bind(2, name);
@@ -326,7 +327,7 @@ class SqlOps : public MetadataWriter {
                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
     u->bind(1, b.account).bind(2, b.container).bind(3, b.name).bind(4, snap_key(b.snapshot)).bind(5, b.file);
     if (b.inline_data.empty()) u->bind_null(6); else u->bind_blob(6, b.inline_data);
-    u->bind(7, blob_doc(b));
+    u->bind(7, write_blob_doc(b));
     if (b.committed_blocks.empty()) u->bind_null(8); else u->bind(8, blocks_doc(b.committed_blocks));
     u->run();
   }
@@ -388,6 +389,7 @@ class SqlOps : public MetadataWriter {
 
   SqliteMetadataStore::Connection& c_;
   std::optional<Caches> caches_;
+  SqliteMetadataStore::ContainerCache* committed_containers_ = nullptr;
   bool read_txn_open_ = false;
 };
 
@@ -397,16 +399,40 @@ struct SqliteMetadataStore::Pending {
   const std::function<void(MetadataWriter&)>* fn;
   std::exception_ptr error;
   bool done = false;
+  bool lead = false;  // handed the lead: run the next batch
+  std::condition_variable wake;
+  uint64_t commit = 0;  // wal_sync_'s number of the commit that holds this write
 };
 
 SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool durable)
     : path_(path), durable_(durable), writer_(std::make_unique<Connection>(path)) {
   writer_->db.exec(kSchema);
-  if (!durable_) writer_->db.exec("PRAGMA synchronous=OFF");
   writer_->db.exec("PRAGMA busy_timeout=10000");
+  if (!durable_) {
+    writer_->db.exec("PRAGMA synchronous=OFF");
+    return;
+  }
+  // Commits write the WAL without syncing it; write() syncs it with
+  // wal_sync_ before acknowledging. NORMAL (not OFF) keeps checkpoints
+  // syncing the WAL before copying it and the database before reusing it.
+  writer_->db.exec("PRAGMA synchronous=NORMAL");
+  std::string wal = path_ + "-wal";
+  wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (wal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + wal);
+  // The WAL's directory entry must be durable too (SQLite's NORMAL mode does not sync it).
+  auto slash = path_.rfind('/');
+  fs::fsync_dir(slash == std::string::npos ? "." : path_.substr(0, slash));
 }
 
-SqliteMetadataStore::~SqliteMetadataStore() = default;
+// Runs on whichever writer leads a sync; SQLite keeps the WAL file (same inode)
+// for as long as the writer connection is open.
+void SqliteMetadataStore::sync_wal() {
+  if (::fdatasync(wal_fd_) != 0) throw std::system_error(errno, std::generic_category(), "fdatasync WAL");
+}
+
+SqliteMetadataStore::~SqliteMetadataStore() {
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+}
 
 std::unique_ptr<SqliteMetadataStore::Connection> SqliteMetadataStore::borrow_reader() {
   {
@@ -450,34 +476,62 @@ void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
     throw;
   }
   end_read();
+  // Commits become visible before their WAL sync: answer only with data a
+  // crash cannot take back.
+  if (durable_) wal_sync_.wait_durable(wal_sync_.last_begun());
 }
 
 void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) {
   Pending p;
   p.fn = &fn;
+  std::vector<std::function<void()>> after;  // of the batch this thread led
   std::unique_lock<std::mutex> lk(queue_mu_);
   queue_.push_back(&p);
+  if (!leader_active_) {
+    leader_active_ = true;
+    p.lead = true;
+  }
+  // Each waiter sleeps on its own condition variable and is woken only when
+  // its batch is done or it is handed the lead: no herd wakes per batch.
   while (!p.done) {
-    if (!leader_active_) {
-      // Become the leader: commit everything queued so far in one transaction.
-      leader_active_ = true;
-      std::vector<Pending*> batch;
-      batch.swap(queue_);
-      lk.unlock();
-      run_batch(batch);
-      lk.lock();
-      for (Pending* q : batch) q->done = true;
+    if (!p.lead) {
+      p.wake.wait(lk);
+      continue;
+    }
+    // Lead: commit everything queued so far in one transaction.
+    p.lead = false;
+    std::vector<Pending*> batch;
+    batch.swap(queue_);
+    lk.unlock();
+    after = run_batch(batch);
+    lk.lock();
+    for (Pending* q : batch) {
+      q->done = true;
+      if (q != &p) q->wake.notify_one();
+    }
+    if (queue_.empty()) {
       leader_active_ = false;
-      queue_cv_.notify_all();
     } else {
-      queue_cv_.wait(lk);
+      queue_.front()->lead = true;
+      queue_.front()->wake.notify_one();
     }
   }
   lk.unlock();
   if (p.error) std::rethrow_exception(p.error);
+  // The next batch may already run while this one's WAL sync happens.
+  if (durable_) wal_sync_.wait_durable(p.commit);
+  // E.g. unlinking replaced data files: only once the commit cannot be undone.
+  for (auto& f : after) {
+    try {
+      f();
+    } catch (...) {
+    }
+  }
 }
 
-void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
+// Applies the batch's closures in one transaction and commits it without
+// syncing; returns the after-commit actions, which must wait for the sync.
+std::vector<std::function<void()>> SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
   Connection& c = *writer_;
   std::vector<std::function<void()>> after;
   std::set<std::string> dirs;
@@ -488,10 +542,10 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
     c.st("BEGIN IMMEDIATE").run();
   } catch (...) {
     for (Pending* p : batch) p->error = std::current_exception();
-    return;
+    return {};
   }
   for (Pending* p : batch) {
-    SqlOps ops(c);
+    SqlOps ops = SqlOps::writer(c, containers_changed ? nullptr : &containers_);
     try {
       c.st("SAVEPOINT one").reset();
       c.st("SAVEPOINT one").run();
@@ -516,35 +570,30 @@ void SqliteMetadataStore::run_batch(std::vector<Pending*>& batch) {
   if (containers_changed) containers_.begin_change(nullptr);
   // A changed container may be a deleted one, which takes its blobs along.
   if (blobs_changing) blobs_.begin_change(containers_changed ? nullptr : &blobs_changed);
-  struct EndChange {
-    SqliteMetadataStore& self;
-    bool containers, blobs;
-    ~EndChange() {
-      if (containers) self.containers_.end_change();
-      if (blobs) self.blobs_.end_change();
-    }
-  } end_change{*this, containers_changed, blobs_changing};
+  // Numbered before COMMIT: a reader may see the commit as soon as it lands.
+  uint64_t commit = wal_sync_.begin_commit();
+  std::exception_ptr failed;
   try {
     if (durable_)
       for (const auto& d : dirs) fs::fsync_dir(d);
     c.st("COMMIT").reset();
     c.st("COMMIT").run();
   } catch (...) {
-    auto e = std::current_exception();
+    failed = std::current_exception();
     try {
       c.db.exec("ROLLBACK");
     } catch (...) {
     }
-    for (Pending* p : batch)
-      if (!p->error) p->error = e;
-    return;
   }
-  for (auto& f : after) {
-    try {
-      f();
-    } catch (...) {
-    }
+  wal_sync_.end_commit(commit);
+  if (containers_changed) containers_.end_change();
+  if (blobs_changing) blobs_.end_change();
+  for (Pending* p : batch) {
+    if (failed && !p->error) p->error = failed;
+    p->commit = commit;
   }
+  if (failed) return {};
+  return after;
 }
 
 std::vector<std::string> SqliteMetadataStore::all_files() {

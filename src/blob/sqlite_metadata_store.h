@@ -1,6 +1,7 @@
 // MetadataStore on SQLite (WAL). One writer connection applies batches of
-// write closures in one transaction each (group commit: concurrent writers
-// share one fsync); readers use a pool of connections reading committed state
+// write closures in one transaction each; the batch's commit is made durable
+// by an fdatasync of the WAL that covers every batch committed before it
+// began, while the next batch already runs (core/group_sync.h); readers use a pool of connections reading committed state
 // concurrently with the writer, with hot records cached in memory. Prepared
 // statements are cached per connection.
 #pragma once
@@ -15,6 +16,7 @@
 
 #include "blob/metadata_store.h"
 #include "blob/read_cache.h"
+#include "core/group_sync.h"
 
 namespace kiln::blob {
 
@@ -37,7 +39,7 @@ class SqliteMetadataStore : public MetadataStore {
 
  private:
   struct Pending;
-  void run_batch(std::vector<Pending*>& batch);
+  std::vector<std::function<void()>> run_batch(std::vector<Pending*>& batch);
   std::unique_ptr<Connection> borrow_reader();
   void return_reader(std::unique_ptr<Connection> c);
 
@@ -47,9 +49,11 @@ class SqliteMetadataStore : public MetadataStore {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::vector<Pending*> queue_;
   bool leader_active_ = false;
+  void sync_wal();
+  int wal_fd_ = -1;  // the WAL file, for fdatasync outside SQLite (durable mode)
+  GroupSync wal_sync_{[this] { sync_wal(); }};
   ContainerCache containers_{4 << 20};
   BlobCache blobs_{16 << 20};
 };
