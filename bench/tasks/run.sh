@@ -2,11 +2,13 @@
 # bench/tasks/run.sh — Kiln's task throughput and add→start latency beside the
 # machine's raw rate of spawning a process (see bench_tasks.py for the method).
 #
-#   bench/tasks/run.sh [--quick] [--build-dir DIR] [--markdown FILE]
+#   bench/tasks/run.sh [--quick] [--rounds R] [--durable] [--build-dir DIR] [--markdown FILE]
 #   bench/tasks/run.sh --million | --million-tasks N [--build-dir DIR] [--markdown FILE]
 #
 # Needs `kiln` and `kiln-raw-spawn` built in the build directory (default build/,
-# or $KILN_BUILD_DIR) and Debian's python3-azure. Full run: about a minute.
+# or $KILN_BUILD_DIR) and Debian's python3-azure. Full run: about a minute and a half
+# (5 end-to-end rounds of 2,000 tasks, each between two raw-spawn runs; --quick: 3 of 300).
+# --durable runs `kiln serve` with its data on disk instead of --in-memory.
 # --million instead measures a job of 1,000,000 queued tasks (bench_million.py):
 # the server's memory and the time of task.list pages of 1,000 (about 2 minutes,
 # ~0.6 GB of disk in a temporary directory; needs only `kiln`); --million-tasks N
@@ -21,12 +23,14 @@ extra=()
 million=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) extra+=(--tasks 300 --wire-tasks 2000 --idle-tasks 20) ;;
+    --quick) extra+=(--tasks 300 --rounds 3 --wire-tasks 2000 --idle-tasks 20) ;;
+    --rounds) extra+=(--rounds "$2"); shift ;;
+    --durable) extra+=(--durable) ;;
     --million) million=1 ;;
     --million-tasks) million=1; extra+=(--tasks "$2"); shift ;;
     --build-dir) build_dir=$2; shift ;;
     --markdown) extra+=(--markdown "$2"); shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
