@@ -171,8 +171,9 @@ class SqlOps : public MetadataWriter {
   explicit SqlOps(SqliteMetadataStore::Connection& c, std::optional<Caches> caches = std::nullopt)
       : c_(c), caches_(caches) {}
   // For writers: the committed container records, valid for as long as the
-  // writer's batch has changed no container (only read, never filled).
-  static SqlOps writer(SqliteMetadataStore::Connection& c, SqliteMetadataStore::ContainerCache* committed) {
+  // writer's batch has changed no container.
+  using ContainerCache = SqliteMetadataStore::ContainerCache;
+  static SqlOps writer(SqliteMetadataStore::Connection& c, ContainerCache* committed) {
     SqlOps ops(c);
     ops.committed_containers_ = committed;
     return ops;
@@ -196,13 +197,18 @@ class SqlOps : public MetadataWriter {
     std::string key = account + '/' + name;
     std::optional<ContainerRecord> out;
     if (caches_ && caches_->containers->lookup(key, out)) return out;
-    if (committed_containers_ && !containers_changed && committed_containers_->lookup(key, out)) return out;
+    // The writer is the only committer: until its batch changes a container,
+    // what it reads is the committed record, and nothing can commit meanwhile.
+    ContainerCache* committed = containers_changed ? nullptr : committed_containers_;
+    if (committed && committed->lookup(key, out)) return out;
+    uint64_t writer_generation = committed ? committed->generation() : 0;
     {
       Use u(sql("SELECT doc FROM containers WHERE account=? AND name=?"));
       u->bind(1, account).bind(2, name);
       if (u->step()) out = container_from(account, name, u->text(0));
     }
     if (caches_) caches_->containers->insert(key, out, caches_->container_generation, 512);
+    if (committed) committed->insert(key, out, writer_generation, 512);
     return out;
   }
   std::vector<ContainerRecord> list_containers(const std::string& account, const std::string& prefix,
@@ -484,48 +490,63 @@ void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
 void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) {
   Pending p;
   p.fn = &fn;
-  std::vector<std::function<void()>> after;  // of the batch this thread led
   std::unique_lock<std::mutex> lk(queue_mu_);
   queue_.push_back(&p);
   if (!leader_active_) {
     leader_active_ = true;
     p.lead = true;
   }
-  // Each waiter sleeps on its own condition variable and is woken only when
-  // its batch is done or it is handed the lead: no herd wakes per batch.
+  // Each waiter sleeps on its own condition variable and is woken once: when
+  // its batch is durable, or when it is handed the lead.
   while (!p.done) {
-    if (!p.lead) {
-      p.wake.wait(lk);
-      continue;
-    }
-    // Lead: commit everything queued so far in one transaction.
-    p.lead = false;
-    std::vector<Pending*> batch;
-    batch.swap(queue_);
-    lk.unlock();
-    after = run_batch(batch);
-    lk.lock();
-    for (Pending* q : batch) {
-      q->done = true;
-      if (q != &p) q->wake.notify_one();
-    }
-    if (queue_.empty()) {
-      leader_active_ = false;
+    if (p.lead) {
+      p.lead = false;
+      lead_batch(lk);
     } else {
-      queue_.front()->lead = true;
-      queue_.front()->wake.notify_one();
+      p.wake.wait(lk);
     }
   }
   lk.unlock();
   if (p.error) std::rethrow_exception(p.error);
-  // The next batch may already run while this one's WAL sync happens.
-  if (durable_) wal_sync_.wait_durable(p.commit);
+}
+
+// With queue_mu_ held: commits everything queued in one transaction, hands
+// the lead on so the next batch runs during this one's WAL sync, then waits
+// for the sync and releases the batch's writers.
+void SqliteMetadataStore::lead_batch(std::unique_lock<std::mutex>& lk) {
+  std::vector<Pending*> batch;
+  batch.swap(queue_);
+  lk.unlock();
+  std::vector<std::function<void()>> after = run_batch(batch);
+  lk.lock();
+  if (queue_.empty()) {
+    leader_active_ = false;
+  } else {
+    queue_.front()->lead = true;
+    queue_.front()->wake.notify_one();
+  }
+  lk.unlock();
+  std::exception_ptr not_durable;
+  if (durable_) {
+    try {
+      wal_sync_.wait_durable(batch.front()->commit);
+    } catch (...) {
+      not_durable = std::current_exception();
+      after.clear();
+    }
+  }
   // E.g. unlinking replaced data files: only once the commit cannot be undone.
   for (auto& f : after) {
     try {
       f();
     } catch (...) {
     }
+  }
+  lk.lock();
+  for (Pending* q : batch) {
+    if (not_durable && !q->error) q->error = not_durable;
+    q->done = true;
+    q->wake.notify_one();
   }
 }
 

@@ -40,6 +40,7 @@ class SqliteMetadataStore : public MetadataStore {
  private:
   struct Pending;
   std::vector<std::function<void()>> run_batch(std::vector<Pending*>& batch);
+  void lead_batch(std::unique_lock<std::mutex>& lk);
   std::unique_ptr<Connection> borrow_reader();
   void return_reader(std::unique_ptr<Connection> c);
 

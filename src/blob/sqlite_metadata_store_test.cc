@@ -12,12 +12,14 @@
 namespace kiln::blob {
 namespace {
 
-class StoreTest : public ::testing::Test {
+// Every test runs on an in-memory-mode store and on a durable one (fsyncs,
+// WAL synced outside SQLite).
+class StoreTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     char templ[] = "/tmp/kiln-store-test-XXXXXX";
     dir_ = mkdtemp(templ);
-    store_ = std::make_unique<SqliteMetadataStore>(dir_ + "/m.db", false);
+    store_ = std::make_unique<SqliteMetadataStore>(dir_ + "/m.db", GetParam());
   }
   void TearDown() override {
     store_.reset();
@@ -39,7 +41,7 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<SqliteMetadataStore> store_;
 };
 
-TEST_F(StoreTest, PropertiesWithEscapesRoundTripThroughGetAndList) {
+TEST_P(StoreTest, PropertiesWithEscapesRoundTripThroughGetAndList) {
   BlobRecord in = blob("odd");
   in.metadata["Key"] = "q\"b\\s\x01" "c\n\xc3\xa9\xf0\x9f\x98\x80";
   in.props.content_type = "text/plain; charset=\"utf-8\"";
@@ -66,7 +68,7 @@ TEST_F(StoreTest, PropertiesWithEscapesRoundTripThroughGetAndList) {
   });
 }
 
-TEST_F(StoreTest, BlobsRoundTripAndListOrder) {
+TEST_P(StoreTest, BlobsRoundTripAndListOrder) {
   store_->write([&](MetadataWriter& w) {
     w.put_blob(blob("b"));
     w.put_blob(blob("b", "2020-01-01T00:00:00.0000000Z"));
@@ -93,7 +95,7 @@ TEST_F(StoreTest, BlobsRoundTripAndListOrder) {
   });
 }
 
-TEST_F(StoreTest, FailedWriteRollsBackOnlyItself) {
+TEST_P(StoreTest, FailedWriteRollsBackOnlyItself) {
   std::atomic<int> ok{0}, failed{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
@@ -119,7 +121,7 @@ TEST_F(StoreTest, FailedWriteRollsBackOnlyItself) {
   });
 }
 
-TEST_F(StoreTest, AfterCommitRunsOnlyOnSuccess) {
+TEST_P(StoreTest, AfterCommitRunsOnlyOnSuccess) {
   bool ran = false;
   store_->write([&](MetadataWriter& w) { w.after_commit([&] { ran = true; }); });
   EXPECT_TRUE(ran);
@@ -132,7 +134,7 @@ TEST_F(StoreTest, AfterCommitRunsOnlyOnSuccess) {
   EXPECT_FALSE(ran);
 }
 
-TEST_F(StoreTest, BlocksExpire) {
+TEST_P(StoreTest, BlocksExpire) {
   store_->write([&](MetadataWriter& w) {
     w.put_block("a", "c", "b", BlockRecord{"AA==", 1, "f1", 100});
     w.put_block("a", "c", "b", BlockRecord{"AB==", 1, "f2", 300});
@@ -154,7 +156,7 @@ TEST_F(StoreTest, BlocksExpire) {
 namespace kiln::blob {
 namespace {
 
-TEST_F(StoreTest, ContainerReadsSeeCommittedChanges) {
+TEST_P(StoreTest, ContainerReadsSeeCommittedChanges) {
   ContainerRecord c;
   c.account = "a";
   c.name = "c";
@@ -170,7 +172,7 @@ TEST_F(StoreTest, ContainerReadsSeeCommittedChanges) {
   store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_container("a", "c")); });
 }
 
-TEST_F(StoreTest, BlobReadsSeeEveryAcknowledgedWrite) {
+TEST_P(StoreTest, BlobReadsSeeEveryAcknowledgedWrite) {
   // Blob reads are cached: once write() returns, no reader may see the old record.
   std::atomic<int> acknowledged{0};
   std::atomic<bool> stop{false};
@@ -206,7 +208,7 @@ TEST_F(StoreTest, BlobReadsSeeEveryAcknowledgedWrite) {
   store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_blob("a", "c", "hot", "")); });
 }
 
-TEST_F(StoreTest, DeletingAContainerForgetsItsCachedBlobs) {
+TEST_P(StoreTest, DeletingAContainerForgetsItsCachedBlobs) {
   ContainerRecord c;
   c.account = "a";
   c.name = "c";
@@ -218,6 +220,9 @@ TEST_F(StoreTest, DeletingAContainerForgetsItsCachedBlobs) {
   store_->write([&](MetadataWriter& w) { w.delete_container("a", "c"); });
   store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_blob("a", "c", "x", "")); });
 }
+
+INSTANTIATE_TEST_SUITE_P(Durability, StoreTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Durable" : "NotSynced"; });
 
 }  // namespace
 }  // namespace kiln::blob
