@@ -14,13 +14,18 @@ void GroupSync::wait_durable(uint64_t seq) {
   while (true) {
     if (failure_) std::rethrow_exception(failure_);
     if (durable_.load() >= seq) return;
-    if (syncing_ || ended_.load() < seq) {
+    // Wait while the commit is still in progress, while a sync that covers it
+    // is running, or while as many syncs run as may overlap.
+    if (ended_.load() < seq || newest_target_ >= seq || syncing_ >= kMaxSyncsInFlight) {
       cv_.wait(lk);
       continue;
     }
-    // Lead a sync covering every commit that has ended so far.
-    syncing_ = true;
+    // Start a sync covering every commit that has ended so far. It may
+    // overlap one still running for older commits: the device queues both,
+    // and a waiter need not sit out the older one's remaining time.
+    ++syncing_;
     uint64_t target = ended_.load();
+    newest_target_ = target;
     lk.unlock();
     std::exception_ptr error;
     try {
@@ -30,11 +35,13 @@ void GroupSync::wait_durable(uint64_t seq) {
     }
     ++syncs_;
     lk.lock();
-    syncing_ = false;
+    --syncing_;
     if (error) {
       failure_ = error;
       failed_ = true;
     } else if (target > durable_.load()) {
+      // A finished sync covers every write issued before it began, so any
+      // sync that finishes first may advance the mark to its own target.
       durable_ = target;
     }
     cv_.notify_all();

@@ -3,9 +3,10 @@
 //
 // A store brackets each commit (issued without syncing) with begin_commit()
 // and end_commit(), and before acknowledging it calls wait_durable() with its
-// number. One waiter at a time runs `sync` (e.g. fdatasync of a write-ahead
-// log) on behalf of every commit that had ended before the sync began; the
-// others wait for it, and commits ending while it runs are covered by the next.
+// number. A waiter runs `sync` (e.g. fdatasync of a write-ahead log) on
+// behalf of every commit that had ended before the sync began; the others
+// wait for it. Commits ending while it runs are covered by the next sync,
+// which may start before this one finishes (two at most in flight).
 // A reader that may have seen a commit still in progress waits for
 // last_begun(), so it never answers with data a crash could take back.
 //
@@ -49,7 +50,9 @@ class GroupSync {
   std::atomic<bool> failed_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  bool syncing_ = false;
+  static constexpr int kMaxSyncsInFlight = 2;
+  int syncing_ = 0;                // syncs running now
+  uint64_t newest_target_ = 0;     // what the most recently started sync covers
   std::exception_ptr failure_;
 };
 

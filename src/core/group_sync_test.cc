@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -94,6 +95,43 @@ TEST(GroupSync, AReaderWaitsForTheCommitInProgress) {
   reader.join();
   EXPECT_TRUE(released);
   EXPECT_EQ(syncs, 1);
+}
+
+TEST(GroupSync, ALaterCommitNeedNotWaitForTheSyncInFlightToFinish) {
+  // The first sync hangs until released; a commit that ends meanwhile gets a
+  // second sync of its own, which may finish first and covers it.
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = 0, started = 0;
+  bool release_first = false;
+  GroupSync group([&] {
+    std::unique_lock<std::mutex> lk(mu);
+    int me = ++started;
+    ++running;
+    cv.notify_all();
+    if (me == 1) cv.wait(lk, [&] { return release_first; });
+    --running;
+  });
+  auto commit = [&] {
+    uint64_t n = group.begin_commit();
+    group.end_commit(n);
+    return n;
+  };
+  uint64_t first = commit();
+  std::thread slow([&] { group.wait_durable(first); });
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return running == 1; });
+  }
+  group.wait_durable(commit());  // returns while the first sync still hangs
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    EXPECT_EQ(started, 2);
+    EXPECT_EQ(running, 1);
+    release_first = true;
+  }
+  cv.notify_all();
+  slow.join();
 }
 
 }  // namespace
