@@ -41,6 +41,9 @@ constexpr const char* kTaskEnded = "Task Was Ended by User Request";
 // The agent whose launcher or reaper thread this is (callbacks run there).
 thread_local const LocalNodeAgent* t_running_agent = nullptr;
 
+// Whether this launcher thread sits in its node's cgroups (see launcher_loop).
+thread_local bool t_in_node_cgroup = false;
+
 struct RunningAgentScope {
   const LocalNodeAgent* saved;
   explicit RunningAgentScope(const LocalNodeAgent* agent) : saved(t_running_agent) {
@@ -155,6 +158,9 @@ bool LocalNodeAgent::on_own_thread() const { return t_running_agent == this; }
 void LocalNodeAgent::launcher_loop() {
   pthread_setname_np(pthread_self(), "kiln-launcher");
   RunningAgentScope scope(this);
+  // Joined once here, the node's cgroups hold every task this thread spawns
+  // from birth; otherwise each task joins them itself before it execs.
+  t_in_node_cgroup = cgroup_ && cgroup_->join_thread();
   std::unique_lock lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -228,7 +234,7 @@ void LocalNodeAgent::launch(const std::shared_ptr<Attempt>& a) {
   req.stderr_fd = dir.stderr_fd;
   req.run_as = owner;
   req.kill_with_parent = true;
-  if (cgroup_) req.join_cgroups = cgroup_->procs_files();
+  if (cgroup_ && !t_in_node_cgroup) req.join_cgroups = cgroup_->procs_files();
   std::optional<ProcessRunner::Clock::time_point> deadline;
   if (spec.max_wall_clock_ms) {
     deadline = ProcessRunner::Clock::now() + std::chrono::milliseconds(*spec.max_wall_clock_ms);

@@ -358,6 +358,9 @@ TEST_F(LocalNodeAgentTest, TasksRunInTheNodesCgroupWhereTheHostAllows) {
   std::string name = "kiln-" + std::to_string(::getpid()) + "-pool1-limited";
   EXPECT_NE(groups.find(name), std::string::npos) << groups;
   EXPECT_NE(groups.find(std::to_string(512ll << 20) + "\n"), std::string::npos) << groups;
+  // Only the agent's launcher thread may have joined (cgroup v1), never the whole server.
+  std::string own = testing::slurp("/proc/self/cgroup");
+  EXPECT_EQ(own.find(name), std::string::npos) << own;
 }
 
 TEST_F(LocalNodeAgentTest, InvalidIdsNeverNameAPath) {

@@ -131,6 +131,7 @@ std::unique_ptr<NodeCgroup> NodeCgroup::create(const std::string& raw_name, int 
                                                     std::to_string(kCpuPeriodUs));
   } else {
     // cgroup v1: one hierarchy per controller.
+    cg->v1_ = true;
     if (memory_bytes > 0 && is_dir(root + "/memory")) {
       std::string dir = make(parent_dir(root + "/memory", own["memory"]));
       if (!dir.empty()) write_text(dir + "/memory.limit_in_bytes", std::to_string(memory_bytes));
@@ -146,6 +147,15 @@ std::unique_ptr<NodeCgroup> NodeCgroup::create(const std::string& raw_name, int 
   if (cg->dirs_.empty()) return nullptr;
   LOG_DEBUG("node: cgroups " << cg->dirs_.size() << " for " << name);
   return cg;
+}
+
+bool NodeCgroup::join_thread() const {
+  if (!v1_) return false;
+  // v1's "tasks" file takes a thread id (cgroup.procs would move the whole server).
+  const std::string tid = std::to_string(::gettid());
+  bool all = true;
+  for (const auto& dir : dirs_) all = write_text(dir + "/tasks", tid) && all;
+  return all;
 }
 
 NodeCgroup::~NodeCgroup() {

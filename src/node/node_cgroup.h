@@ -9,7 +9,10 @@
 //
 // A task joins by writing "0" to each cgroup.procs file before it execs (see
 // SpawnRequest::join_cgroups), so it and all its descendants are confined from
-// their first instruction. Immutable after creation; thread-safe.
+// their first instruction. With v1 hierarchies a thread that spawns many tasks
+// can instead join once (join_thread): its children are then born inside, and
+// no task pays a cgroup migration (a costly, serialising write) of its own.
+// Immutable after creation; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +34,12 @@ class NodeCgroup {
 
   // The cgroup.procs files a task writes "0" into to join the node's cgroups.
   const std::vector<std::string>& procs_files() const { return procs_files_; }
+  // Moves the calling thread (not its process) into the node's cgroups, so
+  // every process it creates from then on starts inside them; the thread's own
+  // CPU time then counts against the node's quota. Only cgroup v1 allows a
+  // thread its own cgroups: false (nothing moved, or not all) elsewhere, and
+  // tasks must join through procs_files().
+  bool join_thread() const;
   // The cgroup directories (one for v2, one per controller for v1).
   const std::vector<std::string>& dirs() const { return dirs_; }
 
@@ -38,6 +47,7 @@ class NodeCgroup {
   NodeCgroup() = default;
   std::vector<std::string> dirs_;
   std::vector<std::string> procs_files_;
+  bool v1_ = false;
 };
 
 }  // namespace kiln::node
