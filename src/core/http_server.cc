@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -19,6 +20,7 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "core/file_util.h"
 #include "core/log.h"
@@ -171,13 +173,45 @@ struct HttpServer::Impl {
   void session(Stream& stream, const std::string& remote, bool secure);
 };
 
+// Reads the rest of the body through `parser` into `sink`, a bounded buffer at
+// a time. Returns 0 when the body is in, 413 past `limit`, 500 if the sink
+// failed (the connection must then close: the body is not drained), -1 if the
+// peer went away.
+template <class Stream>
+int read_spooled(Stream& stream, beast::flat_buffer& buffer,
+                 bhttp::request_parser<bhttp::string_body>& head_parser, uint64_t limit, BodySink& sink) {
+  bhttp::request_parser<bhttp::buffer_body> parser{std::move(head_parser)};
+  parser.body_limit(limit);
+  thread_local std::vector<char> chunk(256 << 10);
+  try {
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      beast::error_code ec;
+      bhttp::read(stream, buffer, parser, ec);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec == bhttp::error::body_limit) return 413;
+      if (ec) return -1;
+      size_t n = chunk.size() - parser.get().body().size;
+      if (n) sink.append(chunk.data(), n);
+    }
+    sink.finish();
+  } catch (const std::exception& e) {
+    LOG_ERROR("request body could not be stored: " << e.what());
+    return 500;
+  }
+  return 0;
+}
+
 template <class Stream>
 void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool secure) {
   beast::flat_buffer buffer;
+  const uint64_t largest_body = std::max(options.max_body_bytes, options.max_spooled_body_bytes);
   while (true) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(uint32_t(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
+    // The head decides where the body goes, and with it the limit (below).
+    parser.body_limit(options.spool_body ? largest_body : options.max_body_bytes);
     beast::error_code ec;
     bhttp::read_header(stream, buffer, parser, ec);
     Request req;
@@ -190,29 +224,43 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
     if (ec == bhttp::error::header_limit) bad_status = 431;
     else if (ec == bhttp::error::body_limit) bad_status = 413;
     else if (ec) bad_status = 400;
+    if (!bad_status && !fill_request(parser, req)) bad_status = 400;
+    if (!bad_status && options.spool_body && !parser.is_done()) req.body_sink = options.spool_body(req);
+    const uint64_t limit = req.body_sink ? options.max_spooled_body_bytes : options.max_body_bytes;
     if (!bad_status) {
-      if (!fill_request(parser, req)) bad_status = 400;
       auto cl = parser.content_length();
-      if (cl && *cl > options.max_body_bytes) bad_status = 413;
+      if (cl && *cl > limit) bad_status = 413;
     }
+    bool keep_alive = !bad_status && parser.get().keep_alive();
     if (!bad_status) {
       if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
         bhttp::write(stream, cont, ec);
         if (ec) return;
       }
-      bhttp::read(stream, buffer, parser, ec);
-      if (ec == bhttp::error::body_limit) bad_status = 413;
-      else if (ec) return;  // peer went away mid-body: nothing to answer
+      if (req.body_sink) {
+        int status = read_spooled(stream, buffer, parser, limit, *req.body_sink);
+        if (status < 0) return;  // peer went away mid-body: nothing to answer
+        if (status) {
+          bad_status = status;
+          keep_alive = false;  // the rest of the body was not read
+        }
+      } else {
+        parser.body_limit(limit);
+        bhttp::read(stream, buffer, parser, ec);
+        if (ec == bhttp::error::body_limit) bad_status = 413;
+        else if (ec) return;  // peer went away mid-body: nothing to answer
+        else req.body = std::move(parser.get().body());
+      }
     }
+    if (bad_status) keep_alive = false;
     Response res;
-    bool keep_alive = !bad_status && parser.get().keep_alive();
     try {
       if (bad_status) {
         res.status = bad_status;
+        req.body_sink.reset();
         if (options.on_bad_request) options.on_bad_request(bad_status, req, res);
       } else {
-        req.body = std::move(parser.get().body());
         handler(req, res);
       }
     } catch (const std::exception& e) {
@@ -220,6 +268,7 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
       res = Response{};
       res.status = 500;
     }
+    req.body_sink.reset();  // a body the handler did not take is discarded now
     try {
       send_response(stream, req, res, keep_alive);
     } catch (const std::exception& e) {

@@ -24,6 +24,11 @@ struct ServerOptions {
   uint64_t max_body_bytes = 256ull << 20;  // larger bodies get `too_large`
   size_t max_header_bytes = 64 << 10;
   size_t max_connections = 2048;
+  // Asked for each request with a body, once its head is parsed: a sink takes
+  // the body chunk by chunk (memory stays flat, up to max_spooled_body_bytes)
+  // instead of req.body; nullptr keeps the body in memory (up to max_body_bytes).
+  std::function<std::shared_ptr<BodySink>(const Request& head)> spool_body;
+  uint64_t max_spooled_body_bytes = 5000ull << 20;  // Azure's largest Put Blob
   // Called instead of the handler when a request cannot be parsed or is too large;
   // lets each service answer in its own error format. status is 400/413/431.
   std::function<void(int status, const Request& partial, Response&)> on_bad_request;

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
+#include <stdexcept>
 
 #include "core/http_client.h"
 
@@ -88,6 +90,81 @@ TEST(HttpServer, OversizeBodyGoesToBadRequestHook) {
                        {}, std::string(100, 'a'));
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.body, "bad:413");
+  EXPECT_FALSE(called);
+}
+
+struct CollectingSink : BodySink {
+  std::string data;
+  size_t appends = 0;
+  bool finished = false;
+  void append(const char* d, size_t n) override {
+    data.append(d, n);
+    ++appends;
+  }
+  void finish() override { finished = true; }
+};
+
+TEST(HttpServer, SpoolsTheBodiesTheServiceAsksFor) {
+  ServerOptions opts;
+  opts.max_body_bytes = 1000;  // in-memory bodies stay small
+  opts.max_spooled_body_bytes = 8 << 20;
+  opts.spool_body = [](const Request& head) -> std::shared_ptr<BodySink> {
+    if (head.path != "/spool") return nullptr;
+    return std::make_shared<CollectingSink>();
+  };
+  opts.on_bad_request = [](int status, const Request&, Response& res) { res.body = "bad:" + std::to_string(status); };
+  std::string seen;
+  HttpServer server(opts, [&](Request& req, Response& res) {
+    auto* sink = dynamic_cast<CollectingSink*>(req.body_sink.get());
+    res.body = sink ? "spooled:" + std::to_string(sink->data.size()) + (sink->finished ? ":finished" : "")
+                    : "memory:" + req.body;
+    if (sink) {
+      seen = sink->data;
+      EXPECT_TRUE(req.body.empty());
+      EXPECT_GT(sink->appends, 1u);  // it arrived in bounded chunks
+    }
+  });
+  server.start();
+  HttpClient client;
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  std::string big(5 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4099) big[i] = char('a' + i % 26);
+  auto r = client.send("PUT", base + "/spool", {}, big);
+  EXPECT_EQ(r.body, "spooled:5242880:finished");
+  EXPECT_TRUE(seen == big);
+  // The same connection then serves an in-memory body, and the limits apply per kind.
+  r = client.send("PUT", base + "/memory", {}, "small");
+  EXPECT_EQ(r.body, "memory:small");
+  r = client.send("PUT", base + "/memory", {}, std::string(2000, 'a'));
+  EXPECT_EQ(r.body, "bad:413");
+}
+
+TEST(HttpServer, SpooledBodiesHaveTheirOwnLimit) {
+  ServerOptions opts;
+  opts.max_spooled_body_bytes = 1000;
+  opts.spool_body = [](const Request&) { return std::make_shared<CollectingSink>(); };
+  opts.on_bad_request = [](int status, const Request&, Response& res) { res.body = "bad:" + std::to_string(status); };
+  HttpServer server(opts, [&](Request&, Response& res) { res.body = "ok"; });
+  server.start();
+  HttpClient client;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  EXPECT_EQ(client.send("PUT", url, {}, std::string(1000, 'a')).body, "ok");
+  EXPECT_EQ(client.send("PUT", url, {}, std::string(1001, 'a')).body, "bad:413");
+}
+
+TEST(HttpServer, ASinkThatFailsGetsA500AndTheConnectionCloses) {
+  struct FailingSink : BodySink {
+    void append(const char*, size_t) override { throw std::runtime_error("disk full"); }
+    void finish() override {}
+  };
+  ServerOptions opts;
+  opts.spool_body = [](const Request&) { return std::make_shared<FailingSink>(); };
+  bool called = false;
+  HttpServer server(opts, [&](Request&, Response&) { called = true; });
+  server.start();
+  HttpClient client;
+  auto r = client.send("PUT", "http://127.0.0.1:" + std::to_string(server.port()) + "/", {}, std::string(1 << 20, 'a'));
+  EXPECT_EQ(r.status, 500);
   EXPECT_FALSE(called);
 }
 

@@ -38,6 +38,17 @@ class Headers {
   std::multimap<std::string, std::string, CaseInsensitiveLess> map_;
 };
 
+// Where a request body goes when the service asks for it not to be held in
+// memory (ServerOptions::spool_body): the server hands it each chunk as it
+// arrives, then finish() once the whole body is in. A sink that throws makes
+// the request fail with 500. The handler finds it in Request::body_sink.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual void append(const char* data, size_t n) = 0;
+  virtual void finish() = 0;
+};
+
 struct Request {
   std::string method;  // upper case, e.g. "GET"
   std::string target;  // raw request target: "/devstoreaccount1/c/b?comp=list"
@@ -48,7 +59,8 @@ struct Request {
   // for values, handlers lowercase names where Azure does).
   std::vector<std::pair<std::string, std::string>> query;
   Headers headers;
-  std::string body;
+  std::string body;  // empty when the body went to body_sink
+  std::shared_ptr<BodySink> body_sink;  // set when the body was spooled (see BodySink)
   std::string remote_address;  // peer IP, for SAS IP ranges
   bool secure = false;         // arrived over TLS
 
