@@ -45,6 +45,14 @@ void BlobFiles::finish(int fd, const std::string& name) {
   ::close(fd);
 }
 
+BlobFiles::NewFile BlobFiles::create_empty() {
+  NewFile f;
+  f.name = new_name();
+  f.fd = ::open(path(f.name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (f.fd < 0) throw_errno("create " + f.name);
+  return f;
+}
+
 std::string BlobFiles::create(std::string_view data) {
   std::string name = new_name();
   int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

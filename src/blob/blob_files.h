@@ -24,6 +24,15 @@ class BlobFiles {
 
   // Creates a new file holding `data`, durable on return. Returns its name.
   std::string create(std::string_view data);
+  // A new empty file to be written by the caller, then passed to seal().
+  struct NewFile {
+    int fd = -1;
+    std::string name;
+  };
+  NewFile create_empty();
+  // Makes a file from create_empty() durable and closes it (unlinks it and
+  // throws if the fsync fails).
+  void seal(int fd, const std::string& name) { finish(fd, name); }
   // A byte range of an existing file.
   struct Piece {
     std::string name;

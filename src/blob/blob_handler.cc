@@ -152,14 +152,15 @@ void put_blob(Call& c) {
   if (type.empty()) throw err::missing_required_header("x-ms-blob-type");
   if (type == "PageBlob") throw err::feature_not_supported("Page blobs");
   if (type != "BlockBlob" && type != "AppendBlob") throw err::invalid_header_value("x-ms-blob-type", type);
-  if (type == "AppendBlob" && !c.req.body.empty()) throw err::invalid_header_value("Content-Length", std::to_string(c.req.body.size()));
+  uint64_t size = body_size(c.req);
+  if (type == "AppendBlob" && size) throw err::invalid_header_value("Content-Length", std::to_string(size));
   std::string md5 = verify_body(c.req, c.res);
   BlobProperties props = read_content_properties(c.req.headers, true);
   Metadata meta = read_metadata(c.req.headers);
   Conditions cond = parse_conditions(c.req.headers);
   std::string tier = type == "BlockBlob" ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
-  bool use_file = type == "BlockBlob" && c.req.body.size() > kInlineLimit;
-  std::string file = use_file ? c.be.files.create(c.req.body) : "";
+  bool use_file = type == "BlockBlob" && size > kInlineLimit;
+  std::string file = use_file ? take_body_file(c) : "";
   BlobRecord out;
   try {
     c.be.store.write([&](MetadataWriter& w) {
@@ -171,7 +172,7 @@ void put_blob(Call& c) {
       make_next_version(b, old, c);
       b.blob_type = type;
       b.access_tier = tier;
-      b.size = int64_t(c.req.body.size());
+      b.size = int64_t(size);
       b.file = file;
       if (!use_file && type == "BlockBlob") b.inline_data = c.req.body;
       b.props = props;

@@ -13,6 +13,7 @@
 #include "blob/names.h"
 #include "blob/response_util.h"
 #include "blob/sas.h"
+#include "blob/spooled_body.h"
 #include "blob/sqlite_metadata_store.h"
 #include "core/crypto.h"
 #include "core/file_util.h"
@@ -179,6 +180,19 @@ BlobService::~BlobService() {
   if (remove) fs::remove_all(root);
 }
 
+std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& head) {
+  if (head.method != "PUT" || head.has_query("restype")) return nullptr;
+  auto comp = head.query_param("comp");
+  if (comp && *comp != "block") return nullptr;  // Put Blob or Put Block only
+  const std::string* length = head.headers.find("Content-Length");
+  if (!length || length->size() > 18 || length->find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(*length) <= kInlineLimit)
+    return nullptr;
+  bool put_blob = !comp;
+  return std::make_shared<SpooledBody>(*impl_->files, put_blob || head.headers.has("content-md5"),
+                                       head.headers.has("x-ms-content-crc64"));
+}
+
 void BlobService::handle(http::Request& req, http::Response& res) {
   RequestContext ctx;
   ctx.request_id = crypto::fast_uuid4();
@@ -233,6 +247,7 @@ void BlobService::on_bad_request(int status, const http::Request& req, http::Res
   ctx.request_id = crypto::fast_uuid4();
   AzureError e = status == 413 ? err::request_body_too_large()
                  : status == 431 ? AzureError(431, "RequestHeaderFieldsTooLarge", "The request headers are too large.")
+                 : status == 500 ? err::internal_error()  // a spooled body could not be stored
                                  : err::invalid_uri();
   write_error(e, ctx.request_id, res);
   add_common_headers(req, ctx, res);

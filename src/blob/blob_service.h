@@ -31,7 +31,10 @@ class BlobService {
   BlobService& operator=(const BlobService&) = delete;
 
   void handle(kiln::http::Request& req, kiln::http::Response& res);
-  // 400/413/431 from the HTTP layer, in the Blob XML error format.
+  // For the HTTP server's spool_body: Put Blob and Put Block bodies bigger than
+  // what is stored inline go straight into a data file as they arrive.
+  std::shared_ptr<kiln::http::BodySink> spool_body(const kiln::http::Request& head);
+  // 400/413/431/500 from the HTTP layer, in the Blob XML error format.
   void on_bad_request(int status, const kiln::http::Request& req, kiln::http::Response& res);
 
  private:

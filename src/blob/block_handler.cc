@@ -35,10 +35,12 @@ void put_block(Call& c) {
   auto id = c.req.query_param("blockid");
   if (!id) throw err::missing_required_query_parameter("blockid");
   size_t id_len = check_block_id(*id);
-  if (c.req.body.empty()) throw err::invalid_header_value("Content-Length", "0");
+  uint64_t size = body_size(c.req);
+  if (size == 0) throw err::invalid_header_value("Content-Length", "0");
+  if (size > kMaxBlockBytes) throw err::request_body_too_large();
   // A block's MD5 is not stored; it is only computed to verify a sent Content-MD5.
   std::string md5 = verify_body(c.req, c.res, false);
-  std::string file = c.be.files.create(c.req.body);
+  std::string file = take_body_file(c);
   try {
     c.be.store.write([&](MetadataWriter& w) {
       require_container(w, c.ctx);
@@ -57,7 +59,7 @@ void put_block(Call& c) {
       }
       if (staged.size() >= kMaxUncommittedBlocks && doomed.empty()) throw err::block_count_exceeds_limit();
       w.put_block(c.ctx.account, c.ctx.container, c.ctx.blob,
-                  BlockRecord{*id, int64_t(c.req.body.size()), file, c.ctx.now_us});
+                  BlockRecord{*id, int64_t(size), file, c.ctx.now_us});
       w.sync_dir_before_commit(c.be.files.dir());
       remove_files_after_commit(w, c.be, std::move(doomed));
     });

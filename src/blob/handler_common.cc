@@ -1,5 +1,7 @@
 #include "blob/handler_common.h"
 
+#include "blob/spooled_body.h"
+
 #include <unistd.h>
 
 #include "blob/lease.h"
@@ -22,10 +24,19 @@ BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_
   return std::move(*b);
 }
 
+uint64_t body_size(const http::Request& req) {
+  const SpooledBody* spooled = SpooledBody::of(req);
+  return spooled ? spooled->size() : req.body.size();
+}
+
 std::string verify_body(const http::Request& req, http::Response& res, bool always_md5) {
+  // A spooled body was hashed as it arrived, for what this request needs.
+  const SpooledBody* spooled = SpooledBody::of(req);
   const auto* sent_md5 = req.headers.find("content-md5");
+  std::string md5;
   // MD5 of a large body is costly; skip it when nobody needs the result.
-  std::string md5 = always_md5 || sent_md5 ? crypto::base64_encode(crypto::md5(req.body)) : "";
+  if (always_md5 || sent_md5)
+    md5 = crypto::base64_encode(spooled && spooled->has_md5() ? spooled->md5() : crypto::md5(req.body));
   if (const auto* sent = sent_md5) {
     auto raw = crypto::base64_decode(*sent);
     if (!raw || raw->size() != 16) throw err::invalid_md5();
@@ -34,11 +45,17 @@ std::string verify_body(const http::Request& req, http::Response& res, bool alwa
   if (const auto* sent = req.headers.find("x-ms-content-crc64")) {
     auto raw = crypto::base64_decode(*sent);
     if (!raw || raw->size() != 8) throw err::invalid_header_value("x-ms-content-crc64", *sent);
-    std::string mine = crypto::base64_encode(crypto::crc64_bytes(crypto::crc64(req.body)));
+    uint64_t crc = spooled && spooled->has_crc64() ? spooled->crc64() : crypto::crc64(req.body);
+    std::string mine = crypto::base64_encode(crypto::crc64_bytes(crc));
     if (mine != *sent) throw err::crc64_mismatch(*sent, mine);
     res.headers.set("x-ms-content-crc64", mine);
   }
   return md5;
+}
+
+std::string take_body_file(Call& c) {
+  if (SpooledBody* spooled = SpooledBody::of(c.req)) return spooled->take_file();
+  return c.be.files.create(c.req.body);
 }
 
 std::optional<int64_t> int_header(const http::Headers& h, const std::string& name) {

@@ -17,7 +17,8 @@ namespace kiln::blob {
 
 // Blobs up to this size are kept inside the metadata store (no file, no extra fsync).
 inline constexpr size_t kInlineLimit = 64 * 1024;
-// Azure's limits (a block's own 4000 MiB limit is above the HTTP layer's 256 MiB body cap).
+// Azure's limits (Put Blob's 5000 MiB is the HTTP layer's limit for spooled bodies).
+inline constexpr uint64_t kMaxBlockBytes = 4000ull << 20;
 inline constexpr size_t kMaxAppendBlockBytes = 4u << 20;  // for x-ms-version before 2022-11-02
 inline constexpr size_t kMaxCommittedBlocks = 50000;
 inline constexpr size_t kMaxUncommittedBlocks = 100000;
@@ -45,6 +46,12 @@ BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_
 // (hashing a large block costs more than writing it). Sets x-ms-content-crc64 on
 // the response when it was sent.
 std::string verify_body(const http::Request& req, http::Response& res, bool always_md5 = true);
+
+// The request body's size, whether it is in memory or was spooled to a file.
+uint64_t body_size(const http::Request& req);
+// The body as a new durable data file: the spooled one (spooled_body.h), or a
+// new file written from memory. The caller owns the file.
+std::string take_body_file(Call& c);
 
 // Parses a non-negative integer header; InvalidHeaderValue otherwise.
 std::optional<int64_t> int_header(const http::Headers& h, const std::string& name);

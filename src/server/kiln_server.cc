@@ -81,6 +81,7 @@ void KilnServer::start() {
   blob_opts.on_bad_request = [&s](int status, const http::Request& req, http::Response& res) {
     s.blob->on_bad_request(status, req, res);
   };
+  blob_opts.spool_body = [&s](const http::Request& head) { return s.blob->spool_body(head); };
   s.blob_http = std::make_unique<http::HttpServer>(
       blob_opts, [&s](http::Request& req, http::Response& res) { s.blob->handle(req, res); });
   s.blob_http->start();

@@ -221,12 +221,12 @@ def test_delete_blob_and_not_found(container):
 
 
 def test_oversize_body_is_request_body_too_large(kiln, container):
-    """Bodies over the HTTP layer's 256 MiB cap are refused before they are read."""
+    """Bodies over Azure's largest Put Blob (5000 MiB) are refused before they are read."""
     import socket
     path = f"/{kiln.account}/{container.container_name}/huge?{full_account_sas(kiln)}"
     with socket.create_connection(("127.0.0.1", kiln.blob_port), timeout=10) as s:
         s.sendall((f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-ms-blob-type: BlockBlob\r\n"
-                   f"Content-Length: {300 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n").encode())
+                   f"Content-Length: {5000 * 1024 * 1024 + 1}\r\nExpect: 100-continue\r\n\r\n").encode())
         reply = b""
         while b"</Error>" not in reply:
             chunk = s.recv(65536)
