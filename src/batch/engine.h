@@ -239,14 +239,19 @@ class Engine {
   void on_task_running(const std::string& job_key, const std::string& task_key, uint64_t run_id);
   void on_task_complete(const std::string& job_key, const std::string& task_key, uint64_t run_id,
                         const node::TaskOutcome& outcome);
+  // on_task_complete's work under mu_; fills the freed slots (assign) at once.
+  void complete_task(const std::string& job_key, const std::string& task_key, uint64_t run_id,
+                     const node::TaskOutcome& outcome, std::vector<Action>& actions);
   static node::UserIdentity user_identity(const Json& holder, const Json& pool_doc);
   static Json failure_info(const node::TaskOutcome& outcome, bool terminated);
   void stop_running_task(JobRt& job, const std::string& key, LiveTask& live, bool requeue,
                          std::vector<Action>& actions);
   // stop_running_task for every task on the node (reboot, disable scheduling, removal).
   void stop_tasks_on_node(NodeRt& node, bool requeue, std::vector<Action>& actions);
+  // Returns the task's slots to its node; wakes the scheduler to refill them
+  // when `wake_scheduler` (else only when a draining node became idle).
   void free_slots(const std::string& pool_key, const std::string& node_id, const std::string& job_key,
-                  const std::string& task_key, int slots, bool succeeded);
+                  const std::string& task_key, int slots, bool succeeded, bool wake_scheduler = true);
   void expire_retention(std::vector<Action>& actions);
   // A completed task's directory is removed at endTime + retentionTime (durable: expires_us).
   void schedule_retention(TaskRow& row, int64_t end_us);

@@ -1,5 +1,9 @@
 // SQLite-backed Store. Documents are JSON text; prepared statements are cached
-// per connection so a hot path (task state updates) costs one step().
+// per connection so a hot path (task state updates) costs one step(). The rows
+// of tasks written lately (those moving through preparing → running →
+// completed) are kept parsed, so each transition reads its task without a
+// SELECT and a JSON parse; every task write goes through this class, so that
+// copy is never stale.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,6 +12,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
 #include "batch/store.h"
 #include "core/sqlite.h"
@@ -93,6 +98,7 @@ class SqliteStore : public Store {
     written_.fetch_add(1);
   }
   void delete_job(const std::string& key) override {
+    recent_.clear();
     sql::Transaction tx(db_);
     stmt("DELETE FROM tasks WHERE job_key = ?").bind(1, key).run();
     stmt("DELETE FROM jobs WHERE key = ?").bind(1, key).run();
@@ -125,6 +131,13 @@ class SqliteStore : public Store {
     return found;
   }
   std::optional<TaskRow> get_task(const std::string& job_key, const std::string& key) override {
+    if (auto it = recent_.find(recent_key(job_key, key)); it != recent_.end()) {
+      // Handed out, not copied: a caller that changes the task writes it back
+      // with update_task, which keeps it again.
+      std::optional<TaskRow> out(std::move(it->second));
+      recent_.erase(it);
+      return out;
+    }
     auto& s = stmt("SELECT key, state, slots, result, doc, usage, expires_us FROM tasks WHERE job_key = ? AND key = ?");
     s.bind(1, job_key).bind(2, key);
     std::optional<TaskRow> out;
@@ -139,15 +152,28 @@ class SqliteStore : public Store {
     if (r.expires_us > 0) s.bind(6, r.expires_us);
     else s.bind_null(6);
     s.bind(7, job_key).bind(8, r.key);
-    s.run();
+    try {
+      s.run();
+    } catch (...) {
+      recent_.erase(recent_key(job_key, r.key));
+      throw;
+    }
     written_.fetch_add(1);
+    if (recent_.size() >= kRecentRows) recent_.clear();
+    recent_.insert_or_assign(recent_key(job_key, r.key), r);
   }
   void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
-    sql::Transaction tx(db_);
-    for (const TaskRow& r : rows) update_task(job_key, r);
-    tx.commit();
+    try {
+      sql::Transaction tx(db_);
+      for (const TaskRow& r : rows) update_task(job_key, r);
+      tx.commit();
+    } catch (...) {
+      recent_.clear();  // rolled back: the copies of rows written before the failure are not in the table
+      throw;
+    }
   }
   void delete_task(const std::string& job_key, const std::string& key) override {
+    recent_.erase(recent_key(job_key, key));
     stmt("DELETE FROM tasks WHERE job_key = ? AND key = ?").bind(1, job_key).bind(2, key).run();
     written_.fetch_add(1);
   }
@@ -264,8 +290,17 @@ class SqliteStore : public Store {
     }
   }
 
-  // Cached prepared statement, reset and ready for binding.
-  sql::Statement& stmt(const std::string& sql) {
+  static std::string recent_key(const std::string& job_key, const std::string& key) {
+    std::string k;
+    k.reserve(job_key.size() + 1 + key.size());
+    k.append(job_key).push_back('\0');
+    k.append(key);
+    return k;
+  }
+
+  // Cached prepared statement, reset and ready for binding. Keyed by the
+  // address of the SQL text: every caller passes a string literal.
+  sql::Statement& stmt(const char* sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) it = cache_.emplace(sql, db_.prepare(sql)).first;
     it->second.reset();
@@ -299,7 +334,10 @@ class SqliteStore : public Store {
   }
 
   sql::Database db_;
-  std::map<std::string, sql::Statement> cache_;
+  std::unordered_map<const char*, sql::Statement> cache_;
+  // Task rows written lately, by recent_key(); cleared when it reaches kRecentRows.
+  static constexpr size_t kRecentRows = 512;
+  std::unordered_map<std::string, TaskRow> recent_;
   int64_t seq_ = 0;
   int wal_fd_ = -1;
   std::mutex sync_mu_;

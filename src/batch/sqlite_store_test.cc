@@ -18,6 +18,36 @@ TaskRow task(const std::string& id, const std::string& state = "active", int slo
   return r;
 }
 
+// Rows written lately are served from memory: reads must still see exactly
+// what the table holds, through updates, repeated reads and deletions.
+TEST(SqliteStore, RecentlyWrittenTasksReadBackAsStored) {
+  auto store = make_sqlite_store(":memory:");
+  store->insert_tasks("j", {task("a"), task("b")});
+  TaskRow a = *store->get_task("j", "a");
+  a.state = "running";
+  a.json["state"] = "running";
+  a.expires_us = 42;
+  store->update_task("j", a);
+  for (int read = 0; read < 2; ++read) {  // the second read comes from the table
+    auto got = store->get_task("j", "a");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->state, "running");
+    EXPECT_EQ(got->json["state"], "running");
+    EXPECT_EQ(got->expires_us, 42);
+  }
+  TaskRow b = *store->get_task("j", "b");
+  b.state = "completed";
+  store->update_task("j", b);
+  store->delete_task("j", "b");
+  EXPECT_FALSE(store->get_task("j", "b"));
+  a.state = "completed";
+  store->update_task("j", a);
+  store->delete_job("j");
+  EXPECT_FALSE(store->get_task("j", "a"));
+  store->insert_tasks("j", {task("a")});  // the same id again: a fresh task
+  EXPECT_EQ(store->get_task("j", "a")->state, "active");
+}
+
 TEST(SqliteStore, TasksInsertDetectDuplicatesScanAndCount) {
   auto store = make_sqlite_store(":memory:");
   auto ins = store->insert_tasks("j", {task("b"), task("a", "active", 2), task("c")});

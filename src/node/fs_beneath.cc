@@ -110,20 +110,21 @@ int make_dirs_beneath(int dirfd, std::string_view path, mode_t mode, std::option
     errno = EXDEV;
     return -1;
   }
-  int cur = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cur < 0) return -1;
-  for (auto part : components(path)) {
+  auto parts = components(path);
+  if (parts.empty()) return ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int cur = dirfd;  // the caller's until the first step (not closed here)
+  for (auto part : parts) {
     std::string c(part);
     bool created = ::mkdirat(cur, c.c_str(), mode) == 0;
     if (!created && errno != EEXIST) {
       int saved = errno;
-      ::close(cur);
+      if (cur != dirfd) ::close(cur);
       errno = saved;
       return -1;
     }
     int next = ::openat(cur, c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     int saved = errno;
-    ::close(cur);
+    if (cur != dirfd) ::close(cur);
     if (next < 0) {
       errno = saved;
       return -1;

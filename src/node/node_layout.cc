@@ -69,7 +69,10 @@ TaskDirHandles::~TaskDirHandles() {
 bool NodeLayout::prepare_task_dir(const std::string& relative, std::optional<Owner> owner,
                                   TaskDirHandles& out) const {
   auto [parent, name] = split_parent(relative);
-  int parent_fd = make_dirs_beneath(root_fd_, parent, 0755, std::nullopt);
+  // The job's directories exist after its first task: one lookup instead of a
+  // mkdir and an open per level.
+  int parent_fd = open_beneath_nofollow(root_fd_, parent, O_RDONLY | O_DIRECTORY);
+  if (parent_fd < 0) parent_fd = make_dirs_beneath(root_fd_, parent, 0755, std::nullopt);
   if (parent_fd < 0) return false;
   out.task = make_dirs_beneath(parent_fd, name, 0755, owner);
   int saved = errno;

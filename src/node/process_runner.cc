@@ -9,9 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -29,20 +34,34 @@ int pidfd_open(pid_t pid) { return int(::syscall(SYS_pidfd_open, pid, 0)); }
 // The I/O counters of an exited (not yet reaped) process: the kernel has folded
 // in those of every child it waited for.
 void read_proc_io(pid_t pid, ResourceUsage& u) {
+  // One read(2) into the stack: this runs for every task, on the reaper thread.
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/io", int(pid));
-  FILE* f = std::fopen(path, "re");
-  if (!f) return;
-  char name[32];
-  long long value = 0;
-  while (std::fscanf(f, "%31[^:]: %lld\n", name, &value) == 2) {
-    std::string n = name;
-    if (n == "rchar") u.read_bytes = value;
-    else if (n == "wchar") u.write_bytes = value;
-    else if (n == "syscr") u.read_ops = value;
-    else if (n == "syscw") u.write_ops = value;
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[512];
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  // Lines "name: value"; the counters wanted are the first four.
+  for (char* line = buf; *line;) {
+    char* colon = std::strchr(line, ':');
+    if (!colon) break;
+    std::string_view name(line, size_t(colon - line));
+    char* end = nullptr;
+    long long value = std::strtoll(colon + 1, &end, 10);
+    if (name == "rchar") u.read_bytes = value;
+    else if (name == "wchar") u.write_bytes = value;
+    else if (name == "syscr") u.read_ops = value;
+    else if (name == "syscw") u.write_ops = value;
+    char* nl = std::strchr(end ? end : colon, '\n');
+    if (!nl) break;
+    line = nl + 1;
   }
-  std::fclose(f);
 }
 
 int64_t micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1000000 + tv.tv_usec; }
