@@ -53,6 +53,21 @@ BlobFiles::NewFile BlobFiles::create_empty() {
   return f;
 }
 
+std::string BlobFiles::md5(const std::string& name) const {
+  Fd in{::open(path(name).c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) throw_errno("open " + name);
+  crypto::Md5 md5;
+  std::string buf(1 << 20, '\0');
+  while (true) {
+    ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read " + name);
+    if (n == 0) break;
+    md5.update(std::string_view(buf.data(), size_t(n)));
+  }
+  return md5.finish();
+}
+
 std::string BlobFiles::create(std::string_view data) {
   std::string name = new_name();
   int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

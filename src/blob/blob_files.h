@@ -63,6 +63,8 @@ class BlobFiles {
   std::string copy(const std::string& name, uint64_t length);
   // Writes `data` at `offset` of an existing file and makes it durable.
   void write_at(const std::string& name, uint64_t offset, std::string_view data);
+  // The MD5 (raw 16 bytes) of a plain file's bytes, read a bounded buffer at a time.
+  std::string md5(const std::string& name) const;
   // Opens a plain file for reading; returns -1 if the file does not exist.
   int open(const std::string& name) const;
   void remove(const std::string& name) const;  // every extent of an extent list

@@ -31,16 +31,26 @@ size_t decoded_size(const std::string& id) {
 }  // namespace
 
 void put_block(Call& c) {
-  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
-  auto id = c.req.query_param("blockid");
-  if (!id) throw err::missing_required_query_parameter("blockid");
-  size_t id_len = check_block_id(*id);
+  std::string id = require_block_id(c);
   uint64_t size = body_size(c.req);
   if (size == 0) throw err::invalid_header_value("Content-Length", "0");
   if (size > kMaxBlockBytes) throw err::request_body_too_large();
   // A block's MD5 is not stored; it is only computed to verify a sent Content-MD5.
   std::string md5 = verify_body(c.req, c.res, false);
-  std::string file = take_body_file(c);
+  stage_block(c, id, take_body_file(c), size);
+  if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
+}
+
+std::string require_block_id(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  auto id = c.req.query_param("blockid");
+  if (!id) throw err::missing_required_query_parameter("blockid");
+  check_block_id(*id);
+  return *id;
+}
+
+void stage_block(Call& c, const std::string& id, const std::string& file, uint64_t size) {
+  size_t id_len = decoded_size(id);
   try {
     c.be.store.write([&](MetadataWriter& w) {
       require_container(w, c.ctx);
@@ -55,11 +65,10 @@ void put_block(Call& c) {
       std::vector<std::string> doomed;
       for (const auto& b : staged) {
         if (decoded_size(b.id) != id_len) throw err::invalid_blob_or_block();
-        if (b.id == *id) doomed.push_back(b.file);
+        if (b.id == id) doomed.push_back(b.file);
       }
       if (staged.size() >= kMaxUncommittedBlocks && doomed.empty()) throw err::block_count_exceeds_limit();
-      w.put_block(c.ctx.account, c.ctx.container, c.ctx.blob,
-                  BlockRecord{*id, int64_t(size), file, c.ctx.now_us});
+      w.put_block(c.ctx.account, c.ctx.container, c.ctx.blob, BlockRecord{id, int64_t(size), file, c.ctx.now_us});
       w.sync_dir_before_commit(c.be.files.dir());
       remove_files_after_commit(w, c.be, std::move(doomed));
     });
@@ -68,7 +77,6 @@ void put_block(Call& c) {
     throw;
   }
   c.res.status = 201;
-  if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
   c.res.headers.set("x-ms-request-server-encrypted", "true");
 }
 

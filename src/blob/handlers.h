@@ -44,6 +44,10 @@ std::string read_access_tier(const http::Headers& h, const char* header);
 
 // block_handler.cc
 void put_block(Call& c);
+// Put Block's parts that Put Block From URL shares: the checked block id, and
+// staging `file` (a new durable data file the call now owns) as that block.
+std::string require_block_id(Call& c);
+void stage_block(Call& c, const std::string& id, const std::string& file, uint64_t size);
 void put_block_list(Call& c);
 void get_block_list(Call& c);
 void append_block(Call& c);

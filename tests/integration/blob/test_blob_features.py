@@ -1,4 +1,6 @@
 """Leases, snapshots, copy, append blobs, service properties with CORS, account info."""
+import hashlib
+import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -187,3 +189,21 @@ def test_put_block_from_url(kiln, container):
     with pytest.raises(HttpResponseError) as e:
         dst.stage_block_from_url("blk3", f"{src.url}?{sas}", source_offset=20000, source_length=5)
     assert e.value.status_code == 416
+
+
+def test_put_block_from_url_of_a_file_backed_range_checks_its_md5(kiln, container):
+    data = os.urandom(3 * 1024 * 1024)  # above the inline limit: the source lives in a data file
+    src = container.get_blob_client("pbbig")
+    src.upload_blob(data)
+    sas = generate_blob_sas(kiln.account, container.container_name, "pbbig", account_key=kiln.key, permission="r",
+                            expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    dst = container.get_blob_client("pbbigdst")
+    part = data[100:2 * 1024 * 1024]
+    dst.stage_block_from_url("a", f"{src.url}?{sas}", source_offset=100, source_length=len(part),
+                             source_content_md5=hashlib.md5(part).digest())
+    with pytest.raises(HttpResponseError) as e:
+        dst.stage_block_from_url("b", f"{src.url}?{sas}", source_offset=0, source_length=len(part),
+                                 source_content_md5=hashlib.md5(part).digest())
+    assert e.value.status_code == 400 and e.value.error_code == "Md5Mismatch"
+    dst.commit_block_list(["a"])
+    assert dst.download_blob().readall() == part
