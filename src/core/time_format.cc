@@ -44,21 +44,25 @@ int64_t to_micros(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint from_micros(int64_t us) { return TimePoint(std::chrono::microseconds(us)); }
 
 std::string rfc1123(TimePoint t) {
-  // Every response carries a Date and most a Last-Modified: requests within one
-  // second share the formatted text (per thread, so no lock).
+  // Every response carries a Date and most a Last-Modified: the two most
+  // recent seconds keep their formatted text (per thread, so no lock).
   int64_t us = to_micros(t);
   int64_t secs = us / 1000000 - (us < 0 && us % 1000000 != 0 ? 1 : 0);
-  thread_local int64_t cached_secs = INT64_MIN;
-  thread_local std::string cached;
-  if (secs == cached_secs) return cached;
+  struct Slot {
+    int64_t secs = INT64_MIN;
+    std::string text;
+  };
+  thread_local Slot recent[2];
+  for (Slot& slot : recent)
+    if (slot.secs == secs) return slot.text;
   std::tm tm = to_tm(t);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
                 tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
                 tm.tm_sec);
-  cached_secs = secs;
-  cached = buf;
-  return cached;
+  recent[1] = std::move(recent[0]);
+  recent[0] = Slot{secs, buf};
+  return recent[0].text;
 }
 
 std::optional<TimePoint> parse_rfc1123(std::string_view s) {
