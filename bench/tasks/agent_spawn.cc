@@ -8,11 +8,13 @@
 // prints one line: agent_spawn count=N parallel=P seconds=S rate=R (tasks/s)
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -45,35 +47,33 @@ int main(int argc, char** argv) {
   config.root_dir = root;
   auto agent = kiln::node::make_local_node_agent(config);
 
+  // As the Batch engine does, a finished task's callback starts the next one
+  // (on the agent's thread); `parallel` are started up front.
   std::mutex mu;
   std::condition_variable cv;
-  int started = 0, done = 0, failed = 0;
-  auto start_one = [&](int i) {
+  int done = 0, failed = 0;
+  std::atomic<int> next{0};
+  std::function<void(int)> start_one = [&](int i) {
     kiln::node::TaskSpec spec;
     spec.job_id = "job";
     spec.task_id = "t" + std::to_string(i);
     spec.command_line = "/bin/true";
     kiln::node::TaskCallbacks cb;
     cb.on_complete = [&](const kiln::node::TaskOutcome& o) {
+      if (int j = next.fetch_add(1); j < count) start_one(j);
       std::lock_guard lock(mu);
       if (!o.exit_code || *o.exit_code != 0) ++failed;
-      ++done;
-      cv.notify_one();
+      if (++done == count) cv.notify_one();
     };
     agent->run(spec, std::move(cb));
   };
   auto t0 = std::chrono::steady_clock::now();
+  for (int p = 0; p < parallel; ++p) {
+    if (int j = next.fetch_add(1); j < count) start_one(j);
+  }
   {
     std::unique_lock lock(mu);
-    while (done < count) {
-      while (started < count && started - done < parallel) {
-        int i = started++;
-        lock.unlock();
-        start_one(i);
-        lock.lock();
-      }
-      cv.wait(lock, [&] { return done == count || (started < count && started - done < parallel); });
-    }
+    cv.wait(lock, [&] { return done == count; });
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   agent.reset();

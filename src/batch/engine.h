@@ -234,7 +234,9 @@ class Engine {
                     const std::string& message);
 
   // scheduler.cc
-  void assign(std::vector<Action>& actions);
+  // Places active tasks on free slots; on a tie between nodes `preferred_node`
+  // (the one whose task just finished) wins.
+  void assign(std::vector<Action>& actions, const std::string& preferred_node = "");
   node::TaskSpec task_spec(const JobRt& job, const TaskRow& row, const PoolRt& pool) const;
   void on_task_running(const std::string& job_key, const std::string& task_key, uint64_t run_id);
   void on_task_complete(const std::string& job_key, const std::string& task_key, uint64_t run_id,

@@ -70,7 +70,7 @@ node::TaskSpec Engine::task_spec(const JobRt& job, const TaskRow& row, const Poo
   return spec;
 }
 
-void Engine::assign(std::vector<Action>& actions) {
+void Engine::assign(std::vector<Action>& actions, const std::string& preferred_node) {
   std::map<std::string, std::vector<JobRt*>> by_pool;
   for (auto& [key, job] : jobs_)
     if (!job.queue.empty() && job.doc.value("state", "") == "active")
@@ -91,7 +91,9 @@ void Engine::assign(std::vector<Action>& actions) {
           continue;
         int free = per_node - n.used_slots;
         if (free < slots) continue;
-        if (!best || (pack ? free < best_free : free > best_free)) best = &n, best_free = free;
+        // Ties go to the node whose slot just freed: its own thread then starts the task.
+        if (!best || (pack ? free < best_free : free > best_free) || (free == best_free && nid == preferred_node))
+          best = &n, best_free = free;
       }
       return best;
     };
@@ -135,12 +137,12 @@ void Engine::assign(std::vector<Action>& actions) {
         touch(row->json);
         count_transition(*job, "active", "", "preparing", "", row->slots);
         row->state = "preparing";
-        store_->update_task(job_key, *row);
+        node::TaskSpec spec = task_spec(*job, *row, pool);
+        store_->update_task(job_key, std::move(*row));
         node->used_slots += live.slots;
         node->running_tasks += 1;
         node->running.insert({job_key, key});
         node->doc["totalTasksRun"] = node->doc.value("totalTasksRun", 0) + 1;
-        node::TaskSpec spec = task_spec(*job, *row, pool);
         auto agent = node->agent;
         uint64_t run_id = live.run_id;
         actions.push_back([this, agent, spec, job_key, key, run_id] {
@@ -185,7 +187,7 @@ void Engine::on_task_running(const std::string& job_key, const std::string& key,
   set_state(row->json, "running");
   touch(row->json);
   row->state = "running";
-  store_->update_task(job_key, *row);
+  store_->update_task(job_key, std::move(*row));
 }
 
 void Engine::on_task_complete(const std::string& job_key, const std::string& key, uint64_t run_id,
@@ -212,6 +214,7 @@ void Engine::complete_task(const std::string& job_key, const std::string& key, u
   auto row = store_->get_task(job_key, key);
   if (!row) return;
   bool ok = o.exit_code && *o.exit_code == 0 && o.failure_code.empty() && !o.timed_out && !o.terminated;
+  const std::string freed_node = live.node_id;
   free_slots(live.pool_key, live.node_id, job_key, key, live.slots, ok, /*wake_scheduler=*/false);
   Json& ex = row->json["executionInfo"];
   int64_t now = now_us();
@@ -242,7 +245,7 @@ void Engine::complete_task(const std::string& job_key, const std::string& key, u
     live.state = 'a';
     live.run_id = 0;
     job.queue.push_front(key);
-    assign(actions);
+    assign(actions, freed_node);
     return;
   }
   ex["endTime"] = iso_time(o.end_time_us ? o.end_time_us : now);
@@ -262,10 +265,10 @@ void Engine::complete_task(const std::string& job_key, const std::string& key, u
   row->state = "completed";
   row->result = result;
   schedule_retention(*row, o.end_time_us ? o.end_time_us : now);
-  store_->update_task(job_key, *row);
+  store_->update_task(job_key, std::move(*row));
   job.live.erase(lit);
   maybe_complete_job(job);
-  assign(actions);
+  assign(actions, freed_node);
 }
 
 void Engine::free_slots(const std::string& pool_key, const std::string& node_id, const std::string& job_key,

@@ -145,7 +145,10 @@ class SqliteStore : public Store {
     s.reset();
     return out;
   }
-  void update_task(const std::string& job_key, const TaskRow& r) override {
+  void update_task(const std::string& job_key, const TaskRow& r) override { write_task(job_key, r, TaskRow(r)); }
+  void update_task(const std::string& job_key, TaskRow&& r) override { write_task(job_key, r, std::move(r)); }
+  // Writes `r`; `keep` (r itself or its copy) becomes the remembered row.
+  void write_task(const std::string& job_key, const TaskRow& r, TaskRow&& keep) {
     auto& s = stmt("UPDATE tasks SET state = ?, slots = ?, result = ?, doc = ?, usage = ?, expires_us = ? "
                    "WHERE job_key = ? AND key = ?");
     s.bind(1, r.state).bind(2, r.slots).bind(3, r.result).bind(4, r.json.dump()).bind(5, r.usage.to_text());
@@ -159,8 +162,13 @@ class SqliteStore : public Store {
       throw;
     }
     written_.fetch_add(1);
+    std::string k = recent_key(job_key, r.key);
+    if (db_.changes() == 0) {  // no such task: nothing to remember
+      recent_.erase(k);
+      return;
+    }
     if (recent_.size() >= kRecentRows) recent_.clear();
-    recent_.insert_or_assign(recent_key(job_key, r.key), r);
+    recent_.insert_or_assign(std::move(k), std::move(keep));
   }
   void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
     try {

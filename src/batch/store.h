@@ -61,6 +61,8 @@ class Store {
   virtual bool task_exists(const std::string& job_key, const std::string& key) = 0;
   virtual std::optional<TaskRow> get_task(const std::string& job_key, const std::string& key) = 0;
   virtual void update_task(const std::string& job_key, const TaskRow& row) = 0;
+  // The same, for a caller done with `row` (the store may keep it).
+  virtual void update_task(const std::string& job_key, TaskRow&& row) { update_task(job_key, row); }
   // Several updates in one transaction (one fsync).
   virtual void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) = 0;
   virtual void delete_task(const std::string& job_key, const std::string& key) = 0;

@@ -41,8 +41,12 @@ constexpr const char* kTaskEnded = "Task Was Ended by User Request";
 // The agent whose launcher or reaper thread this is (callbacks run there).
 thread_local const LocalNodeAgent* t_running_agent = nullptr;
 
-// Whether this launcher thread sits in its node's cgroups (see launcher_loop).
+// Whether this thread sits in its node's cgroups (see launcher_loop), and
+// whether it has tried to join them.
 thread_local bool t_in_node_cgroup = false;
+thread_local bool t_cgroup_tried = false;
+// Launches running on this thread from inside run() (see run()).
+thread_local int t_inline_launches = 0;
 
 struct RunningAgentScope {
   const LocalNodeAgent* saved;
@@ -142,9 +146,26 @@ void LocalNodeAgent::run(const TaskSpec& spec, TaskCallbacks callbacks) {
   a->spec = spec;
   a->callbacks = std::move(callbacks);
   a->key = attempt_key(spec.job_id, spec.task_id);
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (stopping_) a->cancel = true;
   live_.emplace(a->key, a);
+  // Called from this node's own completion callback (the service refilling the
+  // slot just freed), a task with nothing to download starts right here: no
+  // hand-over to a launcher thread, whose wake-up a busy machine delays. Not
+  // when already inside such a launch (a chain of tasks failing at once would
+  // recurse) nor for another agent's thread (its exit would kill the task, see
+  // SpawnRequest::kill_with_parent).
+  if (t_running_agent == this && t_inline_launches == 0 && spec.resource_files.empty() && !stopping_) {
+    lock.unlock();
+    if (!t_cgroup_tried) {
+      t_cgroup_tried = true;
+      t_in_node_cgroup = cgroup_ && cgroup_->join_thread();
+    }
+    ++t_inline_launches;
+    launch(a);
+    --t_inline_launches;
+    return;
+  }
   queue_.push_back(a);
   if (idle_launchers_ == 0 && launchers_.size() < kMaxLaunchers) {
     ++idle_launchers_;
@@ -160,6 +181,7 @@ void LocalNodeAgent::launcher_loop() {
   RunningAgentScope scope(this);
   // Joined once here, the node's cgroups hold every task this thread spawns
   // from birth; otherwise each task joins them itself before it execs.
+  t_cgroup_tried = true;
   t_in_node_cgroup = cgroup_ && cgroup_->join_thread();
   std::unique_lock lock(mu_);
   for (;;) {

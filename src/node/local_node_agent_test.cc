@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 
 #include "core/http_server.h"
@@ -361,6 +362,38 @@ TEST_F(LocalNodeAgentTest, TasksRunInTheNodesCgroupWhereTheHostAllows) {
   // Only the agent's launcher thread may have joined (cgroup v1), never the whole server.
   std::string own = testing::slurp("/proc/self/cgroup");
   EXPECT_EQ(own.find(name), std::string::npos) << own;
+}
+
+// The service starts the next task from a finished task's callback (on the
+// agent's own thread, where the agent launches it directly): a long chain,
+// including tasks that fail before they start, completes each task once.
+TEST_F(LocalNodeAgentTest, TasksStartedFromCompletionCallbacksEachCompleteOnce) {
+  const int n = 300;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> completions(n, 0), exit_codes(n, -1);
+  int done = 0;
+  std::function<void(int)> start = [&](int i) {
+    // Every third id cannot name a directory: that attempt fails inside run().
+    std::string id = i % 3 == 0 ? "../bad" + std::to_string(i) : "c" + std::to_string(i);
+    TaskCallbacks cb;
+    cb.on_complete = [&, i](const TaskOutcome& o) {
+      if (i + 1 < n) start(i + 1);
+      std::lock_guard lock(mu);
+      ++completions[i];
+      exit_codes[i] = o.exit_code.value_or(-1);
+      ++done;
+      cv.notify_all();
+    };
+    agent->run(task("chain", id, i % 2 ? "true" : "exit 3"), std::move(cb));
+  };
+  start(0);
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return done == n; })) << done;
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(completions[i], 1) << i;
+    EXPECT_EQ(exit_codes[i], i % 3 == 0 ? -1 : (i % 2 ? 0 : 3)) << i;
+  }
 }
 
 TEST_F(LocalNodeAgentTest, InvalidIdsNeverNameAPath) {

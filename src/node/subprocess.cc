@@ -181,7 +181,10 @@ SpawnResult spawn_process(const SpawnRequest& request) {
   args.cgroup_procs = cgroup_procs.data();
   args.max_fd = open_file_limit();
 
-  auto stack = std::make_unique<char[]>(kChildStackBytes);
+  // The child's stack, reused by every spawn of this thread (the thread is
+  // suspended until the child execs, so no two children share it) and never
+  // zeroed: 64 KiB of memset and page faults per task otherwise.
+  thread_local std::unique_ptr<char[]> stack(new char[kChildStackBytes]);
   sigset_t all, saved;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &saved);
