@@ -14,7 +14,9 @@ Starts `kiln serve --in-memory` on free ports and drives it with Debian's azure-
                   raw spawn runs (raw, kiln, raw, ..., kiln, raw) and each round's ratio is to
                   the mean of the raw runs either side of it; the median ratio is the result
   raw spawn       kiln-raw-spawn: /bin/true into a fresh working directory with stdout/stderr
-                  redirected to files, 4 at a time (the pool's 2 nodes x 2 slots) — the ceiling
+                  redirected to files, 4 at a time (the pool's 2 nodes x 2 slots) — the ceiling;
+                  its directories go beside the nodes' task directories (same filesystem and
+                  parent: on ext4 the cost of a new inode depends on where it is allocated)
 
 Usage: bench_tasks.py --kiln PATH --raw-spawn PATH [--tasks N] [--rounds R] [--wire-tasks N]
                       [--idle-tasks N] [--durable] [--markdown FILE]
@@ -216,6 +218,31 @@ def idle_latencies(client, job_id, n):
     return out
 
 
+def node_root_dir(client, job_id):
+    """$AZ_BATCH_NODE_ROOT_DIR of a node of the bench pool, as a task sees it."""
+    client.task.add(job_id, batchmodels.TaskAddParameter(
+        id="where", command_line="/bin/sh -c 'echo $AZ_BATCH_NODE_ROOT_DIR'"))
+    wait_until(lambda: client.task.get(job_id, "where").state == batchmodels.TaskState.completed, 30,
+               what="the node-root task")
+    out = b"".join(client.file.get_from_task(job_id, "where", "stdout.txt")).decode().strip()
+    if not out.startswith("/"):
+        raise RuntimeError(f"unexpected AZ_BATCH_NODE_ROOT_DIR: {out!r}")
+    return out
+
+
+def filesystem_type(path):
+    """The type of the filesystem holding `path` (from /proc/mounts), e.g. ext4, tmpfs."""
+    best, kind = "", "?"
+    path = os.path.realpath(path)
+    with open("/proc/mounts") as f:
+        for line in f:
+            fields = line.split()
+            mnt = fields[1]
+            if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
+                best, kind = mnt, fields[2]
+    return kind
+
+
 def e2e_round(client, job_id, n):
     client.job.add(batchmodels.JobAddParameter(id=job_id, pool_info=batchmodels.PoolInformation(pool_id="bench")))
     return end_to_end(client, job_id, n)
@@ -251,6 +278,10 @@ def main():
         log("idle add→start latency...")
         client.job.add(batchmodels.JobAddParameter(id="idle", pool_info=batchmodels.PoolInformation(pool_id="bench")))
         idle = idle_latencies(client, "idle", args.idle_tasks)
+        # The raw spawns make their directories beside the nodes' (same filesystem,
+        # same neighbourhood): where inodes are allocated matters on ext4.
+        raw_dir = os.path.join(os.path.dirname(node_root_dir(client, "idle")), "raw-spawn")
+        os.makedirs(raw_dir, exist_ok=True)
 
         # The ceiling and Kiln alternate (raw, kiln, raw, ..., kiln, raw) while
         # the server stays up (idle during the raw phases): each Kiln round is
@@ -258,13 +289,13 @@ def main():
         # neighbour moves both sides of a ratio, and the median ratio decides.
         log(f"end-to-end: {args.rounds} rounds of {args.tasks} tasks on 2 nodes x 2 slots, "
             f"each between two raw-spawn runs ({args.tasks} x /bin/true, {SLOTS} at a time)...")
-        raws = [raw_spawn(args.raw_spawn, args.tasks, SLOTS, work)]
+        raws = [raw_spawn(args.raw_spawn, args.tasks, SLOTS, raw_dir)]
         rounds = []
         loaded = []
         for r in range(args.rounds):
             rate, _, lat = e2e_round(client, f"e2e{r}", args.tasks)
             loaded += lat
-            raws.append(raw_spawn(args.raw_spawn, args.tasks, SLOTS, work))
+            raws.append(raw_spawn(args.raw_spawn, args.tasks, SLOTS, raw_dir))
             ceiling = (raws[-2] + raws[-1]) / 2
             rounds.append((raws[-2], rate, raws[-1], rate / ceiling))
             log(f"  round {r + 1}: raw {raws[-2]:,.0f}/s, kiln {rate:,.0f}/s, raw {raws[-1]:,.0f}/s "
@@ -297,7 +328,8 @@ def main():
         print(f"{name:<{width}}  {value:>26}  {ratio}")
     md = [f"Latest run (`{args.command}`; {args.rounds} rounds of {args.tasks} tasks, "
           f"{args.wire_tasks} pre-serialized, {args.idle_tasks} idle-pool tasks, "
-          f"{'durable' if args.durable else 'in-memory'} server; "
+          f"{'durable' if args.durable else 'in-memory'} server, task directories on "
+          f"{filesystem_type(raw_dir)}; "
           f"{datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}):",
           "", "| measure | value | ratio |", "|---|---|---|"]
