@@ -106,6 +106,7 @@ void Engine::scheduler_loop() {
     dirty_ = false;
     std::vector<Action> actions;
     try {
+      StoreBatch batch(*store_);  // every placement of the pass: one commit
       finish_pool_deletions(actions);
       finish_job_deletions();
       provision(actions);

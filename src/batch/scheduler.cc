@@ -195,6 +195,7 @@ void Engine::on_task_complete(const std::string& job_key, const std::string& key
   std::vector<Action> actions;
   {
     std::lock_guard lk(mu_);
+    StoreBatch batch(*store_);  // the completion and the next placement: one commit
     complete_task(job_key, key, run_id, o, actions);
   }
   run_actions(actions);

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "batch/store.h"
@@ -68,7 +69,7 @@ class SqliteStore : public Store {
     written_.fetch_add(1);
   }
   void delete_pool(const std::string& key) override {
-    sql::Transaction tx(db_);
+    Tx tx(*this);
     stmt("DELETE FROM nodes WHERE pool_key = ?").bind(1, key).run();
     stmt("DELETE FROM pools WHERE key = ?").bind(1, key).run();
     tx.commit();
@@ -99,7 +100,7 @@ class SqliteStore : public Store {
   }
   void delete_job(const std::string& key) override {
     recent_.clear();
-    sql::Transaction tx(db_);
+    Tx tx(*this);
     stmt("DELETE FROM tasks WHERE job_key = ?").bind(1, key).run();
     stmt("DELETE FROM jobs WHERE key = ?").bind(1, key).run();
     tx.commit();
@@ -109,7 +110,7 @@ class SqliteStore : public Store {
 
   std::vector<bool> insert_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
     std::vector<bool> inserted;
-    sql::Transaction tx(db_);
+    Tx tx(*this);
     auto& s = stmt("INSERT INTO tasks (job_key, key, id, seq, state, slots, result, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                    "ON CONFLICT (job_key, key) DO NOTHING");
     for (const TaskRow& r : rows) {
@@ -172,7 +173,7 @@ class SqliteStore : public Store {
   }
   void update_tasks(const std::string& job_key, const std::vector<TaskRow>& rows) override {
     try {
-      sql::Transaction tx(db_);
+      Tx tx(*this);
       for (const TaskRow& r : rows) update_task(job_key, r);
       tx.commit();
     } catch (...) {
@@ -277,6 +278,24 @@ class SqliteStore : public Store {
   // Group commit: commits are written to the WAL (synchronous=NORMAL, so they
   // survive a process crash at once); sync() flushes the WAL with one
   // fdatasync for every commit made before it started.
+  void begin_batch() override {
+    if (batch_depth_++ == 0) db_.exec("BEGIN IMMEDIATE");
+  }
+  void end_batch(bool commit) override {
+    if (batch_depth_ == 0 || --batch_depth_ > 0) return;
+    if (commit) {
+      try {
+        db_.exec("COMMIT");
+        written_.fetch_add(1);
+        return;
+      } catch (...) {
+        rollback_batch();
+        throw;
+      }
+    }
+    rollback_batch();
+  }
+
   void sync() override {
     if (wal_fd_ < 0) return;  // in-memory database
     std::unique_lock lk(sync_mu_);
@@ -297,6 +316,29 @@ class SqliteStore : public Store {
       synced_ = std::max(synced_, target);
     }
   }
+
+  void rollback_batch() {
+    recent_.clear();  // the remembered rows of the batch were never committed
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+
+  // A transaction of its own outside a batch; inside one, part of it.
+  class Tx {
+   public:
+    explicit Tx(SqliteStore& s) : s_(s) {
+      if (s_.batch_depth_ == 0) tx_.emplace(s_.db_);
+    }
+    void commit() {
+      if (tx_) tx_->commit();
+    }
+
+   private:
+    SqliteStore& s_;
+    std::optional<sql::Transaction> tx_;
+  };
 
   static std::string recent_key(const std::string& job_key, const std::string& key) {
     std::string k;
@@ -343,6 +385,7 @@ class SqliteStore : public Store {
 
   sql::Database db_;
   std::unordered_map<const char*, sql::Statement> cache_;
+  int batch_depth_ = 0;
   // Task rows written lately, by recent_key(); cleared when it reaches kRecentRows.
   static constexpr size_t kRecentRows = 512;
   std::unordered_map<std::string, TaskRow> recent_;

@@ -7,9 +7,11 @@
 // concurrent requests share one flush (group commit).
 //
 // Durability: a write is atomic and survives a crash of the process as soon as
-// the method returns; it survives power loss once sync() has returned.
+// the method returns (inside a batch: once end_batch has returned); it survives
+// power loss once sync() has returned.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -93,9 +95,31 @@ class Store {
   virtual void delete_usage(const std::string& scope) = 0;
   virtual std::vector<std::pair<std::string, std::string>> load_usage() = 0;
 
+  // Groups the writes up to the matching end_batch() into one transaction
+  // (one commit instead of one per write); batches nest. end_batch(false), or
+  // a write that throws inside a batch, rolls back the outermost batch's writes.
+  virtual void begin_batch() {}
+  virtual void end_batch(bool commit = true) { (void)commit; }
+
   // Makes every write completed before the call durable (fdatasync of the WAL).
   // Thread-safe; concurrent callers share one flush.
   virtual void sync() = 0;
+};
+
+// Scope of a store batch: commits at the end of the scope, rolls back when the
+// scope is left by an exception.
+class StoreBatch {
+ public:
+  explicit StoreBatch(Store& store) : store_(store), exceptions_(std::uncaught_exceptions()) {
+    store_.begin_batch();
+  }
+  ~StoreBatch() noexcept(false) { store_.end_batch(std::uncaught_exceptions() == exceptions_); }
+  StoreBatch(const StoreBatch&) = delete;
+  StoreBatch& operator=(const StoreBatch&) = delete;
+
+ private:
+  Store& store_;
+  int exceptions_;
 };
 
 // SQLite implementation; ":memory:" for an in-memory store.
