@@ -48,6 +48,41 @@ TEST(SqliteStore, RecentlyWrittenTasksReadBackAsStored) {
   EXPECT_EQ(store->get_task("j", "a")->state, "active");
 }
 
+TEST(SqliteStore, BatchesCommitTogetherOrNotAtAll) {
+  auto store = make_sqlite_store(":memory:");
+  store->insert_tasks("j", {task("a"), task("b")});
+  auto set_state = [&](const std::string& key, const std::string& state) {
+    TaskRow r = *store->get_task("j", key);
+    r.state = state;
+    store->update_task("j", std::move(r));
+  };
+  store->begin_batch();
+  set_state("a", "running");
+  store->begin_batch();  // nested: part of the outer batch
+  store->insert_tasks("j", {task("c")});
+  store->end_batch();
+  set_state("b", "running");
+  store->end_batch(false);
+  EXPECT_EQ(store->get_task("j", "a")->state, "active");
+  EXPECT_EQ(store->get_task("j", "b")->state, "active");
+  EXPECT_FALSE(store->get_task("j", "c"));
+
+  {
+    StoreBatch batch(*store);
+    set_state("a", "completed");
+    store->insert_tasks("j", {task("c")});
+  }
+  EXPECT_EQ(store->get_task("j", "a")->state, "completed");
+  EXPECT_TRUE(store->get_task("j", "c"));
+  try {
+    StoreBatch batch(*store);
+    set_state("b", "completed");
+    throw std::runtime_error("failed half way");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(store->get_task("j", "b")->state, "active");
+}
+
 TEST(SqliteStore, TasksInsertDetectDuplicatesScanAndCount) {
   auto store = make_sqlite_store(":memory:");
   auto ins = store->insert_tasks("j", {task("b"), task("a", "active", 2), task("c")});
