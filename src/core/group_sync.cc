@@ -16,25 +16,29 @@ void GroupSync::wait_durable(uint64_t seq) {
     if (durable_.load() >= seq) return;
     // Wait while the commit is still in progress, while a sync that covers it
     // is running, or while as many syncs run as may overlap.
-    if (ended_.load() < seq || newest_target_ >= seq || syncing_ >= kMaxSyncsInFlight) {
+    if (ended_.load() < seq || newest_target_ >= seq || syncing_ >= kSlots) {
       cv_.wait(lk);
       continue;
     }
     // Start a sync covering every commit that has ended so far. It may
     // overlap one still running for older commits: the device queues both,
     // and a waiter need not sit out the older one's remaining time.
+    int slot = 0;
+    while (slot_busy_[slot]) ++slot;
+    slot_busy_[slot] = true;
     ++syncing_;
     uint64_t target = ended_.load();
     newest_target_ = target;
     lk.unlock();
     std::exception_ptr error;
     try {
-      sync_();
+      sync_(slot);
     } catch (...) {
       error = std::current_exception();
     }
     ++syncs_;
     lk.lock();
+    slot_busy_[slot] = false;
     --syncing_;
     if (error) {
       failure_ = error;

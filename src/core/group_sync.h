@@ -1,6 +1,11 @@
 // Group durability: many commits made durable by few syncs, with the sync of
 // one group overlapping the commits of the next.
 //
+// Up to kSlots syncs run at once, each in its own slot: `sync(slot)` must use
+// a file description of its own per slot (its own open(), not a dup), because
+// Linux reports a writeback error once per file description — two overlapping
+// fdatasyncs on one descriptor could see one failure and one success.
+//
 // A store brackets each commit (issued without syncing) with begin_commit()
 // and end_commit(), and before acknowledging it calls wait_durable() with its
 // number. A waiter runs `sync` (e.g. fdatasync of a write-ahead log) on
@@ -25,7 +30,8 @@ namespace kiln {
 
 class GroupSync {
  public:
-  explicit GroupSync(std::function<void()> sync) : sync_(std::move(sync)) {}
+  static constexpr int kSlots = 2;
+  explicit GroupSync(std::function<void(int slot)> sync) : sync_(std::move(sync)) {}
 
   // Numbers a commit about to be issued.
   uint64_t begin_commit() { return ++begun_; }
@@ -39,10 +45,12 @@ class GroupSync {
   // sync can promise that earlier commits are durable (fail-stop).
   void wait_durable(uint64_t seq);
 
+  // True once a sync has failed (every wait_durable throws from then on).
+  bool failed() const { return failed_.load(); }
   uint64_t syncs() const { return syncs_.load(); }  // for tests and benchmarks
 
  private:
-  std::function<void()> sync_;
+  std::function<void(int slot)> sync_;
   std::atomic<uint64_t> begun_{0};
   std::atomic<uint64_t> ended_{0};
   std::atomic<uint64_t> durable_{0};
@@ -50,7 +58,7 @@ class GroupSync {
   std::atomic<bool> failed_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  static constexpr int kMaxSyncsInFlight = 2;
+  bool slot_busy_[kSlots] = {};
   int syncing_ = 0;                // syncs running now
   uint64_t newest_target_ = 0;     // what the most recently started sync covers
   std::exception_ptr failure_;

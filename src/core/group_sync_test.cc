@@ -18,7 +18,7 @@ TEST(GroupSync, EveryCommitIsCoveredByASyncThatBeganAfterIt) {
   // released by a sync that began before its commit.
   std::atomic<uint64_t> last_synced{0};
   GroupSync* self = nullptr;
-  GroupSync group([&] {
+  GroupSync group([&](int) {
     uint64_t covers = self->last_begun();
     std::this_thread::sleep_for(std::chrono::microseconds(200));
     uint64_t prev = last_synced.load();
@@ -52,7 +52,7 @@ TEST(GroupSync, EveryCommitIsCoveredByASyncThatBeganAfterIt) {
 
 TEST(GroupSync, AlreadyDurableCommitsDoNotSyncAgain) {
   int syncs = 0;
-  GroupSync group([&] { ++syncs; });
+  GroupSync group([&](int) { ++syncs; });
   uint64_t a = group.begin_commit();
   group.end_commit(a);
   uint64_t b = group.begin_commit();
@@ -66,7 +66,7 @@ TEST(GroupSync, AlreadyDurableCommitsDoNotSyncAgain) {
 
 TEST(GroupSync, AFailedSyncFailsThatCommitAndEveryLaterOne) {
   bool fail = true;
-  GroupSync group([&] {
+  GroupSync group([&](int) {
     if (fail) throw std::runtime_error("fdatasync: EIO");
   });
   auto commit = [&] {
@@ -81,7 +81,7 @@ TEST(GroupSync, AFailedSyncFailsThatCommitAndEveryLaterOne) {
 
 TEST(GroupSync, AReaderWaitsForTheCommitInProgress) {
   std::atomic<int> syncs{0};
-  GroupSync group([&] { ++syncs; });
+  GroupSync group([&](int) { ++syncs; });
   uint64_t n = group.begin_commit();  // issued, not yet returned
   std::atomic<bool> released{false};
   std::thread reader([&] {
@@ -99,13 +99,15 @@ TEST(GroupSync, AReaderWaitsForTheCommitInProgress) {
 
 TEST(GroupSync, ALaterCommitNeedNotWaitForTheSyncInFlightToFinish) {
   // The first sync hangs until released; a commit that ends meanwhile gets a
-  // second sync of its own, which may finish first and covers it.
+  // second sync of its own, in its own slot, which may finish first and covers it.
   std::mutex mu;
   std::condition_variable cv;
   int running = 0, started = 0;
   bool release_first = false;
-  GroupSync group([&] {
+  std::vector<int> slots;
+  GroupSync group([&](int slot) {
     std::unique_lock<std::mutex> lk(mu);
+    slots.push_back(slot);
     int me = ++started;
     ++running;
     cv.notify_all();
@@ -128,6 +130,7 @@ TEST(GroupSync, ALaterCommitNeedNotWaitForTheSyncInFlightToFinish) {
     std::lock_guard<std::mutex> lk(mu);
     EXPECT_EQ(started, 2);
     EXPECT_EQ(running, 1);
+    EXPECT_EQ(slots, (std::vector<int>{0, 1}));  // a file description of its own each
     release_first = true;
   }
   cv.notify_all();
