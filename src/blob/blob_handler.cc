@@ -188,7 +188,7 @@ void put_blob(Call& c) {
       out = std::move(b);
     });
   } catch (...) {
-    c.be.files.remove(file);
+    if (may_discard_files()) c.be.files.remove(file);
     throw;
   }
   c.res.status = 201;
@@ -352,7 +352,7 @@ void snapshot_blob(Call& c) {
       snapshot = s.snapshot;
     });
   } catch (...) {
-    if (!linked.empty()) c.be.files.remove(linked);
+    if (!linked.empty() && may_discard_files()) c.be.files.remove(linked);
     throw;
   }
   c.res.status = 201;

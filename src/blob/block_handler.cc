@@ -73,7 +73,7 @@ void stage_block(Call& c, const std::string& id, const std::string& file, uint64
       remove_files_after_commit(w, c.be, std::move(doomed));
     });
   } catch (...) {
-    c.be.files.remove(file);
+    if (may_discard_files()) c.be.files.remove(file);
     throw;
   }
   c.res.status = 201;
@@ -213,7 +213,7 @@ void put_block_list(Call& c) {
         out = std::move(b);
       });
     } catch (...) {
-      discard_created();
+      if (may_discard_files()) discard_created();
       throw;
     }
     if (changed) {
@@ -321,7 +321,7 @@ void append_block(Call& c) {
         out = std::move(now);
       });
     } catch (...) {
-      c.be.files.remove(new_file);
+      if (may_discard_files()) c.be.files.remove(new_file);
       throw;
     }
     if (changed) {

@@ -116,7 +116,7 @@ void copy_blob(Call& c) {
       out = std::move(b);
     });
   } catch (...) {
-    c.be.files.remove(file);
+    if (may_discard_files()) c.be.files.remove(file);
     throw;
   }
   c.res.status = 202;
@@ -144,6 +144,7 @@ void put_block_from_url(Call& c) {
     }
   }
   if (start >= size || start + length > size) throw err::invalid_range();
+  if (length > kMaxBlockBytes) throw err::invalid_header_value("x-ms-source-range", range);
   std::string id = require_block_id(c);
   const std::string* sent_md5 = c.req.headers.find("x-ms-source-content-md5");
   if (sent_md5) {

@@ -24,6 +24,16 @@ BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_
   return std::move(*b);
 }
 
+bool may_discard_files() {
+  try {
+    throw;
+  } catch (const NotDurable&) {
+    return false;
+  } catch (...) {
+    return true;
+  }
+}
+
 uint64_t body_size(const http::Request& req) {
   const SpooledBody* spooled = SpooledBody::of(req);
   return spooled ? spooled->size() : req.body.size();

@@ -47,6 +47,10 @@ BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_
 // the response when it was sent.
 std::string verify_body(const http::Request& req, http::Response& res, bool always_md5 = true);
 
+// For a catch block after a failed store write: false when the write's commit
+// may still survive (NotDurable), so the data files it references must stay.
+bool may_discard_files();
+
 // The request body's size, whether it is in memory or was spooled to a file.
 uint64_t body_size(const http::Request& req);
 // The body as a new durable data file: the spooled one (spooled_body.h), or a

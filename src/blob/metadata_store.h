@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,14 @@ class MetadataWriter : public MetadataReader {
   virtual void after_commit(std::function<void()> fn) = 0;
   // Makes `dir` durable (fsync) before the commit, once per batch however many ask.
   virtual void sync_dir_before_commit(const std::string& dir) = 0;
+};
+
+// Thrown by MetadataStore::write (and read) when a commit could not be made
+// durable: its outcome is unknown — it may or may not survive a crash — so the
+// caller must not undo what it references (e.g. unlink its data files; the
+// start-up sweep removes files no record references). The store fails from then on.
+struct NotDurable : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 class MetadataStore {

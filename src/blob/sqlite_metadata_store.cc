@@ -1,10 +1,12 @@
 #include "blob/sqlite_metadata_store.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <system_error>
 #include <unordered_map>
 
@@ -329,9 +331,12 @@ SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool durable)
   // wal_sync_ before acknowledging. NORMAL (not OFF) keeps checkpoints
   // syncing the WAL before copying it and the database before reusing it.
   writer_->db.exec("PRAGMA synchronous=NORMAL");
+  // One open file description per sync slot (core/group_sync.h).
   std::string wal = path_ + "-wal";
-  wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-  if (wal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + wal);
+  for (int& fd : wal_fds_) {
+    fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + wal);
+  }
   // The WAL's directory entry must be durable too (SQLite's NORMAL mode does not sync it).
   auto slash = path_.rfind('/');
   fs::fsync_dir(slash == std::string::npos ? "." : path_.substr(0, slash));
@@ -339,12 +344,23 @@ SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool durable)
 
 // Runs on whichever writer leads a sync; SQLite keeps the WAL file (same inode)
 // for as long as the writer connection is open.
-void SqliteMetadataStore::sync_wal() {
-  if (::fdatasync(wal_fd_) != 0) throw std::system_error(errno, std::generic_category(), "fdatasync WAL");
+void SqliteMetadataStore::sync_wal(int slot) {
+  if (::fdatasync(wal_fds_[slot]) != 0) throw std::system_error(errno, std::generic_category(), "fdatasync WAL");
+}
+
+// Waits until every commit up to `seq` is durable; a failed sync becomes
+// NotDurable (metadata_store.h).
+void SqliteMetadataStore::wait_durable(uint64_t seq) {
+  try {
+    wal_sync_.wait_durable(seq);
+  } catch (const std::exception& e) {
+    throw NotDurable(std::string("metadata not durable: ") + e.what());
+  }
 }
 
 SqliteMetadataStore::~SqliteMetadataStore() {
-  if (wal_fd_ >= 0) ::close(wal_fd_);
+  for (int fd : wal_fds_)
+    if (fd >= 0) ::close(fd);
 }
 
 std::unique_ptr<SqliteMetadataStore::Connection> SqliteMetadataStore::borrow_reader() {
@@ -382,16 +398,17 @@ void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
     c->st("COMMIT").reset();
     c->st("COMMIT").run();
   };
+  // Commits become visible before their WAL sync: answer only with data a
+  // crash cannot take back — errors included (a 404 may rest on a delete).
   try {
     fn(ops);
   } catch (...) {
     end_read();
+    if (durable_) wait_durable(wal_sync_.last_begun());
     throw;
   }
   end_read();
-  // Commits become visible before their WAL sync: answer only with data a
-  // crash cannot take back.
-  if (durable_) wal_sync_.wait_durable(wal_sync_.last_begun());
+  if (durable_) wait_durable(wal_sync_.last_begun());
 }
 
 void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) {
@@ -436,7 +453,7 @@ void SqliteMetadataStore::lead_batch(std::unique_lock<std::mutex>& lk) {
   std::exception_ptr not_durable;
   if (durable_) {
     try {
-      wal_sync_.wait_durable(batch.front()->commit);
+      wait_durable(batch.front()->commit);
     } catch (...) {
       not_durable = std::current_exception();
       after.clear();
@@ -465,11 +482,20 @@ std::vector<std::function<void()>> SqliteMetadataStore::run_batch(std::vector<Pe
   std::set<std::string> dirs;
   bool containers_changed = false;
   std::vector<std::string> blobs_changed;
+  auto fail_all = [&](std::exception_ptr e) {
+    for (Pending* p : batch)
+      if (!p->error) p->error = e;
+  };
+  // After a failed sync nothing more is committed: it could not be promised.
+  if (wal_sync_.failed()) {
+    fail_all(std::make_exception_ptr(std::runtime_error("metadata store stopped after a failed WAL sync")));
+    return {};
+  }
   try {
     c.st("BEGIN IMMEDIATE").reset();
     c.st("BEGIN IMMEDIATE").run();
   } catch (...) {
-    for (Pending* p : batch) p->error = std::current_exception();
+    fail_all(std::current_exception());
     return {};
   }
   for (Pending* p : batch) {
@@ -489,6 +515,12 @@ std::vector<std::function<void()>> SqliteMetadataStore::run_batch(std::vector<Pe
       try {
         c.db.exec("ROLLBACK TO one; RELEASE one");
       } catch (...) {
+      }
+      // SQLite may have rolled the whole transaction back (disk full, I/O
+      // error): then every closure of the batch is undone, not just this one.
+      if (sqlite3_get_autocommit(c.db.handle())) {
+        fail_all(p->error);
+        return {};
       }
     }
   }

@@ -52,9 +52,10 @@ class SqliteMetadataStore : public MetadataStore {
   std::mutex queue_mu_;
   std::vector<Pending*> queue_;
   bool leader_active_ = false;
-  void sync_wal();
-  int wal_fd_ = -1;  // the WAL file, for fdatasync outside SQLite (durable mode)
-  GroupSync wal_sync_{[this] { sync_wal(); }};
+  void sync_wal(int slot);
+  void wait_durable(uint64_t seq);
+  int wal_fds_[GroupSync::kSlots] = {-1, -1};  // the WAL file, for fdatasync outside SQLite
+  GroupSync wal_sync_{[this](int slot) { sync_wal(slot); }};
   ContainerCache containers_{4 << 20};
   BlobCache blobs_{16 << 20};
 };
