@@ -180,14 +180,53 @@ BlobService::~BlobService() {
   if (remove) fs::remove_all(root);
 }
 
+// Everything a request must pass before its operation runs: location,
+// account, operation, names, authentication and authorization.
+void BlobService::admit(const http::Request& req, RequestContext& ctx) {
+  if (!parse_location(req, ctx)) throw err::invalid_uri();
+  ctx.acct = impl_->options.accounts->find(ctx.account);
+  if (!ctx.acct) throw err::account_not_found();
+  ctx.op = dispatch(req, !ctx.container.empty(), !ctx.blob.empty());
+  if (ctx.op == Operation::kUnknown) {
+    static const std::set<std::string> verbs = {"GET", "HEAD", "PUT", "DELETE", "POST", "OPTIONS"};
+    if (!verbs.count(req.method)) throw err::unsupported_http_verb();
+    if (auto comp = req.query_param("comp")) throw err::invalid_query_parameter_value("comp", *comp);
+    if (!ctx.container.empty() && ctx.blob.empty()) {
+      throw err::invalid_query_parameter_value("restype", req.query_param("restype").value_or(""));
+    }
+    throw err::unsupported_http_verb();
+  }
+  const OperationInfo& op = info(ctx.op);
+  if (ctx.op != Operation::kPreflight) {
+    if (op.resource != ResourceType::kService && ctx.op != Operation::kGetAccountInfo) check_container_name(ctx.container);
+    if (op.resource == ResourceType::kObject) check_blob_name(ctx.blob);
+  }
+  authorize(req, ctx, [&]() -> std::optional<ContainerRecord> {
+    std::optional<ContainerRecord> c;
+    if (ctx.container.empty()) return c;
+    impl_->store->read([&](MetadataReader& r) { c = r.get_container(ctx.account, ctx.container); });
+    return c;
+  });
+  if (ctx.secondary && op.write) throw err::write_operation_not_supported_on_secondary();
+}
+
 std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& head) {
   if (head.method != "PUT" || head.has_query("restype")) return nullptr;
   auto comp = head.query_param("comp");
   if (comp && *comp != "block") return nullptr;  // Put Blob or Put Block only
   const std::string* length = head.headers.find("Content-Length");
-  if (!length || length->size() > 18 || length->find_first_not_of("0123456789") != std::string::npos ||
-      std::stoull(*length) <= kInlineLimit)
+  if (!length || length->size() > 18 || length->find_first_not_of("0123456789") != std::string::npos) return nullptr;
+  uint64_t bytes = std::stoull(*length);
+  if (bytes <= kInlineLimit || (comp && bytes > kMaxBlockBytes)) return nullptr;
+  // Only an admitted request may write to the data disk. Anything else keeps
+  // its body in memory, capped by the HTTP layer, and gets its error as usual.
+  RequestContext ctx;
+  ctx.now_us = timefmt::to_micros(timefmt::now());
+  try {
+    admit(head, ctx);
+  } catch (const std::exception&) {
     return nullptr;
+  }
   bool put_blob = !comp;
   return std::make_shared<SpooledBody>(*impl_->files, put_blob || head.headers.has("content-md5"),
                                        head.headers.has("x-ms-content-crc64"));
@@ -199,31 +238,7 @@ void BlobService::handle(http::Request& req, http::Response& res) {
   ctx.now_us = timefmt::to_micros(timefmt::now());
   Call call{req, ctx, res, *impl_->backend};
   try {
-    if (!parse_location(req, ctx)) throw err::invalid_uri();
-    ctx.acct = impl_->options.accounts->find(ctx.account);
-    if (!ctx.acct) throw err::account_not_found();
-    ctx.op = dispatch(req, !ctx.container.empty(), !ctx.blob.empty());
-    if (ctx.op == Operation::kUnknown) {
-      static const std::set<std::string> verbs = {"GET", "HEAD", "PUT", "DELETE", "POST", "OPTIONS"};
-      if (!verbs.count(req.method)) throw err::unsupported_http_verb();
-      if (auto comp = req.query_param("comp")) throw err::invalid_query_parameter_value("comp", *comp);
-      if (!ctx.container.empty() && ctx.blob.empty()) {
-        throw err::invalid_query_parameter_value("restype", req.query_param("restype").value_or(""));
-      }
-      throw err::unsupported_http_verb();
-    }
-    const OperationInfo& op = info(ctx.op);
-    if (ctx.op != Operation::kPreflight) {
-      if (op.resource != ResourceType::kService && ctx.op != Operation::kGetAccountInfo) check_container_name(ctx.container);
-      if (op.resource == ResourceType::kObject) check_blob_name(ctx.blob);
-    }
-    authorize(req, ctx, [&]() -> std::optional<ContainerRecord> {
-      std::optional<ContainerRecord> c;
-      if (ctx.container.empty()) return c;
-      impl_->store->read([&](MetadataReader& r) { c = r.get_container(ctx.account, ctx.container); });
-      return c;
-    });
-    if (ctx.secondary && op.write) throw err::write_operation_not_supported_on_secondary();
+    admit(req, ctx);
     run(call);
     if (ctx.op == Operation::kGetBlob || ctx.op == Operation::kGetBlobProperties) apply_sas_overrides(req, res);
     if (ctx.op != Operation::kPreflight && req.headers.has("origin")) add_cors_headers(call);

@@ -17,6 +17,8 @@
 
 namespace kiln::blob {
 
+struct RequestContext;
+
 struct BlobServiceOptions {
   std::string data_dir;          // persistent root for this service (created); ignored when in_memory
   bool in_memory = false;        // metadata and blob bytes in a temp dir removed at exit, no fsyncs
@@ -38,6 +40,7 @@ class BlobService {
   void on_bad_request(int status, const kiln::http::Request& req, kiln::http::Response& res);
 
  private:
+  void admit(const kiln::http::Request& req, RequestContext& ctx);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -24,11 +24,12 @@ void SpooledBody::append(const char* data, size_t n) {
 
 void SpooledBody::finish() {
   if (want_md5_) md5_ = md5_state_.finish();
-  sealed_ = true;  // seal() closes the descriptor whatever happens
-  files_.seal(file_.fd, file_.name);
 }
 
 std::string SpooledBody::take_file() {
+  // Synced only now: a body refused by its checks never costs an fsync.
+  sealed_ = true;  // seal() closes the descriptor whatever happens
+  files_.seal(file_.fd, file_.name);
   taken_ = true;
   return file_.name;
 }

@@ -26,14 +26,14 @@ class SpooledBody : public http::BodySink {
   SpooledBody& operator=(const SpooledBody&) = delete;
 
   void append(const char* data, size_t n) override;
-  void finish() override;  // the file is durable (fsync) once this returns
+  void finish() override;
 
   uint64_t size() const { return size_; }
   bool has_md5() const { return want_md5_; }
   const std::string& md5() const { return md5_; }  // raw 16 bytes, after finish()
   bool has_crc64() const { return want_crc64_; }
   uint64_t crc64() const { return crc64_; }
-  // The data file's name; from now on the caller owns the file.
+  // The data file's name, made durable (fsync); from now on the caller owns the file.
   std::string take_file();
 
   // The spooled body of `req`, if its body went to one.

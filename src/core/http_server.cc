@@ -174,9 +174,9 @@ struct HttpServer::Impl {
 };
 
 // Reads the rest of the body through `parser` into `sink`, a bounded buffer at
-// a time. Returns 0 when the body is in, 413 past `limit`, 500 if the sink
-// failed (the connection must then close: the body is not drained), -1 if the
-// peer went away.
+// a time. Returns 0 when the body is in, 413 past `limit`, 400 for a malformed
+// body, 500 if the sink failed (the connection must then close: the body is
+// not drained), -1 if the peer went away.
 template <class Stream>
 int read_spooled(Stream& stream, beast::flat_buffer& buffer,
                  bhttp::request_parser<bhttp::string_body>& head_parser, uint64_t limit, BodySink& sink) {
@@ -191,7 +191,12 @@ int read_spooled(Stream& stream, beast::flat_buffer& buffer,
       bhttp::read(stream, buffer, parser, ec);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec == bhttp::error::body_limit) return 413;
-      if (ec) return -1;
+      if (ec) {
+        bool http_error = ec.category() == bhttp::make_error_code(bhttp::error::need_buffer).category();
+        if (!http_error || ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream)
+          return -1;  // the peer went away
+        return 400;   // a malformed body (e.g. bad chunk framing)
+      }
       size_t n = chunk.size() - parser.get().body().size;
       if (n) sink.append(chunk.data(), n);
     }
@@ -225,7 +230,14 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
     else if (ec == bhttp::error::body_limit) bad_status = 413;
     else if (ec) bad_status = 400;
     if (!bad_status && !fill_request(parser, req)) bad_status = 400;
-    if (!bad_status && options.spool_body && !parser.is_done()) req.body_sink = options.spool_body(req);
+    if (!bad_status && options.spool_body && !parser.is_done()) {
+      try {
+        req.body_sink = options.spool_body(req);
+      } catch (const std::exception& e) {
+        LOG_ERROR("request body could not be stored: " << e.what());
+        bad_status = 500;
+      }
+    }
     const uint64_t limit = req.body_sink ? options.max_spooled_body_bytes : options.max_body_bytes;
     if (!bad_status) {
       auto cl = parser.content_length();

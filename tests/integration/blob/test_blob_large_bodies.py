@@ -98,3 +98,17 @@ def _crc64(data):
     for b in data:
         crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
     return (crc ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+
+
+def test_an_unadmitted_large_body_is_refused_before_it_is_sent(kiln, container):
+    """Only authenticated requests may stream to the data disk: a bad signature
+    with `Expect: 100-continue` gets its final error, not a 100 Continue."""
+    path = f"/{kiln.account}/{container.container_name}/nope?{full_account_sas(kiln)}".replace("sig=", "sig=x")
+    with socket.create_connection(("127.0.0.1", kiln.blob_port), timeout=10) as s:
+        s.sendall((f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-ms-blob-type: BlockBlob\r\n"
+                   f"x-ms-version: 2021-12-02\r\nContent-Length: {300 * MiB}\r\n"
+                   "Expect: 100-continue\r\n\r\n").encode())
+        reply = s.recv(65536)
+    status = reply.split(b"\r\n", 1)[0]
+    assert b" 100 " not in status
+    assert b" 413 " in status or b" 403 " in status
