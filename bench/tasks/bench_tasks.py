@@ -253,7 +253,7 @@ def main():
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--raw-spawn", required=True)
     ap.add_argument("--tasks", type=int, default=2000)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--wire-tasks", type=int, default=20000)
     ap.add_argument("--idle-tasks", type=int, default=50)
     ap.add_argument("--durable", action="store_true", help="kiln serve with its data on disk (fsync'd)")

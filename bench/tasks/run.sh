@@ -6,8 +6,8 @@
 #   bench/tasks/run.sh --million | --million-tasks N [--build-dir DIR] [--markdown FILE]
 #
 # Needs `kiln` and `kiln-raw-spawn` built in the build directory (default build/,
-# or $KILN_BUILD_DIR) and Debian's python3-azure. Full run: about a minute and a half
-# (5 end-to-end rounds of 2,000 tasks, each between two raw-spawn runs; --quick: 3 of 300).
+# or $KILN_BUILD_DIR) and Debian's python3-azure. Full run: about 40 seconds
+# (9 end-to-end rounds of 2,000 tasks, each between two raw-spawn runs; --quick: 3 of 300).
 # --durable runs `kiln serve` with its data on disk instead of --in-memory.
 # --million instead measures a job of 1,000,000 queued tasks (bench_million.py):
 # the server's memory and the time of task.list pages of 1,000 (about 2 minutes,
