@@ -7,7 +7,8 @@
 #
 # Needs `kiln` and `kiln-raw-spawn` built in the build directory (default build/,
 # or $KILN_BUILD_DIR) and Debian's python3-azure. Full run: about 40 seconds
-# (9 end-to-end rounds of 2,000 tasks, each between two raw-spawn runs; --quick: 3 of 300).
+# (10 end-to-end rounds of 2,000 tasks, alternately added through the SDK and pre-serialized,
+# each between two raw-spawn runs; --quick: 4 of 300).
 # --durable runs `kiln serve` with its data on disk instead of --in-memory.
 # --million instead measures a job of 1,000,000 queued tasks (bench_million.py):
 # the server's memory and the time of task.list pages of 1,000 (about 2 minutes,
@@ -23,7 +24,7 @@ extra=()
 million=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) extra+=(--tasks 300 --rounds 3 --wire-tasks 2000 --idle-tasks 20) ;;
+    --quick) extra+=(--tasks 300 --rounds 4 --wire-tasks 2000 --idle-tasks 20) ;;
     --rounds) extra+=(--rounds "$2"); shift ;;
     --durable) extra+=(--durable) ;;
     --million) million=1 ;;
