@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <stdexcept>
 #include <system_error>
 
@@ -68,26 +69,25 @@ std::string BlobFiles::md5(const std::string& name) const {
   return md5.finish();
 }
 
-std::string BlobFiles::create(std::string_view data) {
-  std::string name = new_name();
-  int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("create " + name);
+std::string BlobFiles::write_new(const std::function<void(int fd)>& fill) {
+  NewFile f = create_empty();
   try {
-    fs::write_all(fd, data);
+    fill(f.fd);
   } catch (...) {
-    ::close(fd);
-    ::unlink(path(name).c_str());
+    ::close(f.fd);
+    ::unlink(path(f.name).c_str());
     throw;
   }
-  finish(fd, name);
-  return name;
+  finish(f.fd, f.name);
+  return f.name;
+}
+
+std::string BlobFiles::create(std::string_view data) {
+  return write_new([&](int fd) { fs::write_all(fd, data); });
 }
 
 std::string BlobFiles::concat(const std::vector<Piece>& pieces) {
-  std::string name = new_name();
-  int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("create " + name);
-  try {
+  return write_new([&](int fd) {
     std::string buf;
     for (const auto& piece : pieces) {
       Fd in{::open(path(piece.name).c_str(), O_RDONLY | O_CLOEXEC)};
@@ -110,13 +110,7 @@ std::string BlobFiles::concat(const std::vector<Piece>& pieces) {
         left -= want;
       }
     }
-  } catch (...) {
-    ::close(fd);
-    ::unlink(path(name).c_str());
-    throw;
-  }
-  finish(fd, name);
-  return name;
+  });
 }
 
 std::string BlobFiles::extent_list(const std::vector<Extent>& extents) {
@@ -178,27 +172,7 @@ std::string BlobFiles::link(const std::string& src) {
 }
 
 std::string BlobFiles::copy(const std::string& src, uint64_t length) {
-  std::string name = new_name();
-  Fd in{::open(path(src).c_str(), O_RDONLY | O_CLOEXEC)};
-  if (in.fd < 0) throw_errno("open " + src);
-  int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("create " + name);
-  try {
-    std::string buf(1 << 20, '\0');
-    uint64_t off = 0;
-    while (off < length) {
-      size_t n = size_t(std::min<uint64_t>(buf.size(), length - off));
-      fs::pread_all(in.fd, buf.data(), n, off);
-      fs::write_all(fd, std::string_view(buf.data(), n));
-      off += n;
-    }
-  } catch (...) {
-    ::close(fd);
-    ::unlink(path(name).c_str());
-    throw;
-  }
-  finish(fd, name);
-  return name;
+  return concat({Piece{src, 0, length}});
 }
 
 void BlobFiles::write_at(const std::string& name, uint64_t offset, std::string_view data) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -73,6 +74,8 @@ class BlobFiles {
 
  private:
   std::string new_name() const;
+  // A new file filled by `fill(fd)`, durable on return; removed if `fill` throws.
+  std::string write_new(const std::function<void(int fd)>& fill);
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
   void finish(int fd, const std::string& name);  // fsync + close, unlink on failure
 
