@@ -239,6 +239,7 @@ class Engine {
   void assign(std::vector<Action>& actions, const std::string& preferred_node = "");
   node::TaskSpec task_spec(const JobRt& job, const TaskRow& row, const PoolRt& pool) const;
   void on_task_running(const std::string& job_key, const std::string& task_key, uint64_t run_id);
+  void record_start(TaskRow& row);  // the attempt starts now: running, startTime, waitTime
   void on_task_complete(const std::string& job_key, const std::string& task_key, uint64_t run_id,
                         const node::TaskOutcome& outcome);
   // on_task_complete's work under mu_; fills the freed slots (assign) at once.

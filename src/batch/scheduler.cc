@@ -133,11 +133,20 @@ void Engine::assign(std::vector<Action>& actions, const std::string& preferred_n
                                  {"nodeId", live.node_id},
                                  {"taskRootDirectory", dir},
                                  {"taskRootDirectoryUrl", node_url + "/files/" + dir}};
-        set_state(row->json, "preparing");
-        touch(row->json);
-        count_transition(*job, "active", "", "preparing", "", row->slots);
-        row->state = "preparing";
         node::TaskSpec spec = task_spec(*job, *row, pool);
+        // "preparing" covers the download of resource files; a task without any
+        // starts right away, so it is recorded as running now (one row write
+        // per task less; on_task_running then has nothing to add).
+        if (spec.resource_files.empty()) {
+          record_start(*row);
+          live.state = 'r';
+          count_transition(*job, "active", "", "running", "", row->slots);
+        } else {
+          set_state(row->json, "preparing");
+          touch(row->json);
+          count_transition(*job, "active", "", "preparing", "", row->slots);
+          row->state = "preparing";
+        }
         store_->update_task(job_key, std::move(*row));
         node->used_slots += live.slots;
         node->running_tasks += 1;
@@ -176,18 +185,23 @@ void Engine::on_task_running(const std::string& job_key, const std::string& key,
   lit->second.state = 'r';
   auto row = store_->get_task(job_key, key);
   if (!row) return;
-  Json& ex = row->json["executionInfo"];
+  record_start(*row);
+  store_->update_task(job_key, std::move(*row));
+}
+
+// The task's attempt starts now: state running, startTime (lastRetryTime on a
+// retry) and waitTime, creation to the start of the latest attempt.
+void Engine::record_start(TaskRow& row) {
+  Json& ex = row.json["executionInfo"];
   int64_t now_time = now_us();
   std::string now = iso_time(now_time);
   ex["startTime"] = now;
   if (ex.value("retryCount", 0) > 0) ex["lastRetryTime"] = now;
-  // waitTime: creation to the start of the latest attempt.
-  if (auto created = timefmt::parse_iso8601(row->json.value("creationTime", "")))
-    row->usage.wait_us = std::max<int64_t>(0, now_time - timefmt::to_micros(*created));
-  set_state(row->json, "running");
-  touch(row->json);
-  row->state = "running";
-  store_->update_task(job_key, std::move(*row));
+  if (auto created = timefmt::parse_iso8601(row.json.value("creationTime", "")))
+    row.usage.wait_us = std::max<int64_t>(0, now_time - timefmt::to_micros(*created));
+  set_state(row.json, "running");
+  touch(row.json);
+  row.state = "running";
 }
 
 void Engine::on_task_complete(const std::string& job_key, const std::string& key, uint64_t run_id,
