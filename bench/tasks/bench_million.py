@@ -28,7 +28,8 @@ import azure.batch
 import azure.batch.models as batchmodels
 from azure.batch.batch_auth import SharedKeyAuth, SharedKeyCredentials
 
-from bench_tasks import ACCOUNT, API_VERSION, KEY, Kiln, log, make_pool, percentile, wire_add_rate
+from bench_tasks import (ACCOUNT, API_VERSION, KEY, Kiln, emit_markdown, log, make_pool, percentile,
+                         wire_add_rate)
 
 
 def status_kib(pid, field):
@@ -125,12 +126,7 @@ def main():
     md = [f"Latest run (`{args.command}`; {datetime.date.today().isoformat()}, {os.cpu_count()} cores):",
           "", "| measure | value |", "|---|---|"]
     md += [f"| {n} | {v} |" for n, v in rows]
-    text = "\n".join(md) + "\n"
-    print()
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text)
+    emit_markdown(md, args.markdown)
 
 
 if __name__ == "__main__":

@@ -256,6 +256,16 @@ def e2e_round(client, job_id, n, wire_url=None):
     return end_to_end(client, job_id, n, wire_url)
 
 
+def emit_markdown(lines, path=None):
+    """Prints the markdown report and, with `path`, writes it there too."""
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text)
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kiln", required=True)
@@ -347,12 +357,7 @@ def main():
           f"load average {os.getloadavg()[0]:.1f}):",
           "", "| measure | value | ratio |", "|---|---|---|"]
     md += [f"| {n} | {v} | {r} |" for n, v, r in rows]
-    text = "\n".join(md) + "\n"
-    print()
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text)
+    emit_markdown(md, args.markdown)
 
 
 if __name__ == "__main__":

@@ -191,6 +191,7 @@ class Engine {
   void run_actions(std::vector<Action>& actions);
   void recover();
   PoolRt& pool_or_throw(const std::string& id);
+  PoolRt& pool_for_change(const std::string& id, const Conditions& c, bool must_be_steady);  // engine_pools.cc
   JobRt& job_or_throw(const std::string& id);
   // The job's state, after refusing a job being deleted (JobBeingDeleted) or
   // completed (JobCompleted); callers decide what "terminating" allows.

@@ -115,9 +115,7 @@ void Engine::delete_pool(const std::string& id, const Conditions& c) {
 
 Json Engine::update_pool(const std::string& id, const Json& changes, bool replace, const Conditions& c) {
   std::lock_guard lk(mu_);
-  PoolRt& pool = pool_or_throw(id);
-  check_conditions(pool.doc, c, false);
-  if (pool.deleting) throw errors::pool_being_deleted();
+  PoolRt& pool = pool_for_change(id, c, /*must_be_steady=*/false);
   Json& d = pool.doc;
   for (const char* name : {"startTask", "metadata", "certificateReferences", "applicationPackageReferences",
                            "targetNodeCommunicationMode"}) {
@@ -251,15 +249,22 @@ void Engine::update_allocation_state(PoolRt& pool, bool force_persist) {
   if (changed || force_persist) persist_pool(pool);
 }
 
+// A pool a request may change: it exists, the request's conditions hold, it is
+// not being deleted and, for resizes and node removals, its allocation is steady.
+Engine::PoolRt& Engine::pool_for_change(const std::string& id, const Conditions& c, bool must_be_steady) {
+  PoolRt& pool = pool_or_throw(id);
+  check_conditions(pool.doc, c, false);
+  if (pool.deleting) throw errors::pool_being_deleted();
+  if (must_be_steady && pool.doc.value("allocationState", "") != "steady") throw errors::pool_resizing();
+  return pool;
+}
+
 void Engine::resize_pool(const std::string& id, std::optional<int> dedicated, std::optional<int> low_priority,
                          const std::string& deallocation, const Conditions& c) {
   std::vector<Action> actions;
   {
     std::lock_guard lk(mu_);
-    PoolRt& pool = pool_or_throw(id);
-    check_conditions(pool.doc, c, false);
-    if (pool.deleting) throw errors::pool_being_deleted();
-    if (pool.doc.value("allocationState", "") != "steady") throw errors::pool_resizing();
+    PoolRt& pool = pool_for_change(id, c, /*must_be_steady=*/true);
     int ded = dedicated.value_or(pool.doc.value("targetDedicatedNodes", 0));
     int low = low_priority.value_or(pool.doc.value("targetLowPriorityNodes", 0));
     pool.doc["targetDedicatedNodes"] = ded;
@@ -273,9 +278,7 @@ void Engine::resize_pool(const std::string& id, std::optional<int> dedicated, st
 
 void Engine::stop_resize_pool(const std::string& id, const Conditions& c) {
   std::lock_guard lk(mu_);
-  PoolRt& pool = pool_or_throw(id);
-  check_conditions(pool.doc, c, false);
-  if (pool.deleting) throw errors::pool_being_deleted();
+  PoolRt& pool = pool_for_change(id, c, /*must_be_steady=*/false);
   // Allocation here is immediate, so the nodes already created become the target.
   int ded = 0, low = 0;
   for (auto& [nid, n] : pool.nodes)
@@ -291,10 +294,7 @@ void Engine::remove_nodes(const std::string& id, const std::vector<std::string>&
   std::vector<Action> actions;
   {
     std::lock_guard lk(mu_);
-    PoolRt& pool = pool_or_throw(id);
-    check_conditions(pool.doc, c, false);
-    if (pool.deleting) throw errors::pool_being_deleted();
-    if (pool.doc.value("allocationState", "") != "steady") throw errors::pool_resizing();
+    PoolRt& pool = pool_for_change(id, c, /*must_be_steady=*/true);
     for (const auto& nid : node_ids)
       if (!pool.nodes.count(nid)) throw errors::node_not_found();
     for (const auto& nid : node_ids) {
