@@ -10,6 +10,7 @@
 
 #include "blob/sqlite_ops.h"
 #include "core/file_util.h"
+#include "core/log.h"
 #include "core/sqlite.h"
 
 namespace kiln::blob {
@@ -17,11 +18,16 @@ namespace kiln::blob {
 using sqlite_ops::kSchema;
 using sqlite_ops::SqlOps;
 
+struct SqliteMetadataStore::Completion {
+  std::vector<Pending*> batch;
+  std::vector<std::function<void()>> after;
+};
+
 struct SqliteMetadataStore::Pending {
   const std::function<void(MetadataWriter&)>* fn;
   std::exception_ptr error;
   bool done = false;
-  bool lead = false;  // handed the lead: run the next batch
+  std::unique_ptr<Completion> completion;  // set on a batch's first writer: complete it
   std::condition_variable wake;
   uint64_t commit = 0;  // wal_sync_'s number of the commit that holds this write
 };
@@ -29,11 +35,62 @@ struct SqliteMetadataStore::Pending {
 SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool durable)
     : path_(path), durable_(durable), writer_(std::make_unique<Connection>(path)) {
   writer_->db.exec(kSchema);
-  writer_->db.exec("PRAGMA busy_timeout=10000");
-  if (!durable_) {
-    writer_->db.exec("PRAGMA synchronous=OFF");
-    return;
+  sqlite_ops::migrate(writer_->db);
+  writer_->db.exec("PRAGMA busy_timeout=10000; PRAGMA recursive_triggers=ON");
+  if (!durable_) writer_->db.exec("PRAGMA synchronous=OFF");
+  else open_wal_for_sync();
+  // Checkpoints run on a thread of their own, off the writer's path.
+  checkpointer_ = std::make_unique<Connection>(path_);
+  if (!durable_) checkpointer_->db.exec("PRAGMA synchronous=OFF");
+  writer_->db.exec("PRAGMA wal_autocheckpoint=0");
+  sqlite3_wal_hook(writer_->db.handle(), &SqliteMetadataStore::on_wal_commit, this);
+  checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
+  writer_thread_ = std::thread([this] { writer_loop(); });
+}
+
+// Called by SQLite on the writer thread after each commit, with the WAL's
+// length in frames. The checkpoint thread is woken once 1000 frames (SQLite's
+// own default) are not yet copied into the database. The WAL restarts from
+// its beginning only when a write begins with all of it copied, which a
+// checkpoint racing the writer rarely achieves: past a bound the writer
+// checkpoints the little that is left itself, so the WAL stays small.
+int SqliteMetadataStore::on_wal_commit(void* self, sqlite3* db, const char*, int frames) {
+  auto* store = static_cast<SqliteMetadataStore*>(self);
+  if (frames >= kWalFramesWriterCheckpoints) {
+    int log = 0, copied = 0;
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    store->wal_frames_copied_ = copied;
+    return SQLITE_OK;
   }
+  int copied = store->wal_frames_copied_.load();
+  if (frames < copied) copied = 0;  // the WAL restarted since
+  if (frames - copied >= kWalFramesCheckpoint) {
+    std::lock_guard<std::mutex> lk(store->checkpoint_mu_);
+    store->checkpoint_due_ = true;
+    store->checkpoint_wanted_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteMetadataStore::checkpoint_loop() {
+  std::unique_lock<std::mutex> lk(checkpoint_mu_);
+  while (true) {
+    checkpoint_wanted_.wait(lk, [&] { return checkpoint_due_ || stopping_checkpoints_; });
+    if (stopping_checkpoints_) return;
+    checkpoint_due_ = false;
+    lk.unlock();
+    // PASSIVE copies what no reader still needs and never blocks the writer;
+    // a failure (e.g. disk full) leaves the WAL as it is, to be tried again.
+    int log = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(checkpointer_->db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc == SQLITE_OK) wal_frames_copied_ = copied;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      LOG_WARN("WAL checkpoint failed: " << sqlite3_errmsg(checkpointer_->db.handle()));
+    lk.lock();
+  }
+}
+
+void SqliteMetadataStore::open_wal_for_sync() {
   // Commits write the WAL without syncing it; write() syncs it with
   // wal_sync_ before acknowledging. NORMAL (not OFF) keeps checkpoints
   // syncing the WAL before copying it and the database before reusing it.
@@ -66,6 +123,18 @@ void SqliteMetadataStore::wait_durable(uint64_t seq) {
 }
 
 SqliteMetadataStore::~SqliteMetadataStore() {
+  {
+    std::lock_guard<std::mutex> lk(queue_mu_);
+    stopping_ = true;
+  }
+  queued_.notify_one();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard<std::mutex> lk(checkpoint_mu_);
+    stopping_checkpoints_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   for (int fd : wal_fds_)
     if (fd >= 0) ::close(fd);
 }
@@ -123,16 +192,15 @@ void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) 
   p.fn = &fn;
   std::unique_lock<std::mutex> lk(queue_mu_);
   queue_.push_back(&p);
-  if (!leader_active_) {
-    leader_active_ = true;
-    p.lead = true;
-  }
+  if (queue_.size() == 1) queued_.notify_one();
   // Each waiter sleeps on its own condition variable and is woken once: when
-  // its batch is durable, or when it is handed the lead.
+  // its batch is durable, or when it is asked to complete its batch.
   while (!p.done) {
-    if (p.lead) {
-      p.lead = false;
-      lead_batch(lk);
+    if (p.completion) {
+      auto c = std::move(p.completion);
+      lk.unlock();
+      complete_batch(*c);
+      lk.lock();
     } else {
       p.wake.wait(lk);
     }
@@ -141,40 +209,44 @@ void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) 
   if (p.error) std::rethrow_exception(p.error);
 }
 
-// With queue_mu_ held: commits everything queued in one transaction, hands
-// the lead on so the next batch runs during this one's WAL sync, then waits
-// for the sync and releases the batch's writers.
-void SqliteMetadataStore::lead_batch(std::unique_lock<std::mutex>& lk) {
-  std::vector<Pending*> batch;
-  batch.swap(queue_);
-  lk.unlock();
-  std::vector<std::function<void()>> after = run_batch(batch);
-  lk.lock();
-  if (queue_.empty()) {
-    leader_active_ = false;
-  } else {
-    queue_.front()->lead = true;
-    queue_.front()->wake.notify_one();
+// The writer thread: commits everything queued in one transaction, hands the
+// batch to its first writer to wait for the sync, and goes on with the next.
+void SqliteMetadataStore::writer_loop() {
+  std::unique_lock<std::mutex> lk(queue_mu_);
+  while (true) {
+    queued_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;
+    auto c = std::make_unique<Completion>();
+    c->batch.swap(queue_);
+    lk.unlock();
+    c->after = run_batch(c->batch);
+    lk.lock();
+    Pending* first = c->batch.front();
+    first->completion = std::move(c);
+    first->wake.notify_one();
   }
-  lk.unlock();
+}
+
+// Waits for the batch's sync, runs its after-commit actions, releases its writers.
+void SqliteMetadataStore::complete_batch(Completion& c) {
   std::exception_ptr not_durable;
   if (durable_) {
     try {
-      wait_durable(batch.front()->commit);
+      wait_durable(c.batch.front()->commit);
     } catch (...) {
       not_durable = std::current_exception();
-      after.clear();
+      c.after.clear();
     }
   }
   // E.g. unlinking replaced data files: only once the commit cannot be undone.
-  for (auto& f : after) {
+  for (auto& f : c.after) {
     try {
       f();
     } catch (...) {
     }
   }
-  lk.lock();
-  for (Pending* q : batch) {
+  std::lock_guard<std::mutex> lk(queue_mu_);
+  for (Pending* q : c.batch) {
     if (not_durable && !q->error) q->error = not_durable;
     q->done = true;
     q->wake.notify_one();

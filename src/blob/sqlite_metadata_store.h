@@ -1,22 +1,27 @@
-// MetadataStore on SQLite (WAL). One writer connection applies batches of
-// write closures in one transaction each; the batch's commit is made durable
-// by an fdatasync of the WAL that covers every batch committed before it
-// began, while the next batch already runs (core/group_sync.h); readers use a pool of connections reading committed state
-// concurrently with the writer, with hot records cached in memory. Prepared
-// statements are cached per connection.
+// MetadataStore on SQLite (WAL). One writer thread applies batches of write
+// closures, one transaction per batch, and goes straight on to the next
+// batch; the first caller of each batch waits for an fdatasync of the WAL
+// that covers it (core/group_sync.h) and releases the others. Readers use a
+// pool of connections reading committed state concurrently with the writer,
+// with hot records cached in memory. Prepared statements are cached per
+// connection.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "blob/metadata_store.h"
 #include "blob/read_cache.h"
 #include "core/group_sync.h"
+
+struct sqlite3;
 
 namespace kiln::blob {
 
@@ -39,8 +44,15 @@ class SqliteMetadataStore : public MetadataStore {
 
  private:
   struct Pending;
+  struct Completion;
   std::vector<std::function<void()>> run_batch(std::vector<Pending*>& batch);
-  void lead_batch(std::unique_lock<std::mutex>& lk);
+  void open_wal_for_sync();
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
+  void checkpoint_loop();
+  static constexpr int kWalFramesCheckpoint = 1000;
+  static constexpr int kWalFramesWriterCheckpoints = 8000;
+  void writer_loop();
+  void complete_batch(Completion& c);
   std::unique_ptr<Connection> borrow_reader();
   void return_reader(std::unique_ptr<Connection> c);
 
@@ -51,7 +63,16 @@ class SqliteMetadataStore : public MetadataStore {
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex queue_mu_;
   std::vector<Pending*> queue_;
-  bool leader_active_ = false;
+  std::condition_variable queued_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+  std::unique_ptr<Connection> checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_due_ = false;
+  std::atomic<int> wal_frames_copied_{0};  // by the latest checkpoint
+  bool stopping_checkpoints_ = false;
+  std::thread checkpoint_thread_;
   void sync_wal(int slot);
   void wait_durable(uint64_t seq);
   int wal_fds_[GroupSync::kSlots] = {-1, -1};  // the WAL file, for fdatasync outside SQLite

@@ -46,11 +46,30 @@ CREATE TABLE IF NOT EXISTS containers(account TEXT NOT NULL, name TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS blobs(account TEXT NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
   snap TEXT NOT NULL, file TEXT NOT NULL, data BLOB, doc TEXT NOT NULL, blocks TEXT,
   PRIMARY KEY(account, container, name, snap)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blob_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks(account TEXT NOT NULL, container TEXT NOT NULL, blob TEXT NOT NULL,
   id TEXT NOT NULL, size INTEGER NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
   PRIMARY KEY(account, container, blob, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blocks_by_created ON blocks(created);
 )sql";
+
+// Small blobs' bytes live in blob_data, referenced by blobs.data_id: a row of
+// the key-ordered blobs table that spilled onto overflow pages would be read
+// whole at every key comparison of a lookup. (Stores from before data_id keep
+// their bytes in blobs.data, read as before; no row is written there now.)
+// The trigger frees a blob's bytes with its row, also when INSERT OR REPLACE
+// replaces it (the writer connection sets recursive_triggers for that).
+inline void migrate(sql::Database& db) {
+  bool has_data_id = false;
+  auto info = db.prepare("PRAGMA table_info(blobs)");
+  while (info.step()) has_data_id = has_data_id || info.text(1) == "data_id";
+  info.reset();
+  if (!has_data_id) db.exec("ALTER TABLE blobs ADD COLUMN data_id INTEGER");
+  db.exec(R"sql(
+CREATE TRIGGER IF NOT EXISTS blob_data_follows_blob AFTER DELETE ON blobs WHEN old.data_id IS NOT NULL
+  BEGIN DELETE FROM blob_data WHERE id = old.data_id; END;
+)sql");
+}
 
 // The base blob sorts after its snapshots (ISO times) in the key.
 inline constexpr const char* kBaseSnap = "~";
@@ -138,7 +157,7 @@ class SqlOps : public MetadataWriter {
     std::string key = cacheable ? blob_cache_key(account, container, name) : std::string();
     std::optional<BlobRecord> cached;
     if (cacheable && caches_->blobs->lookup(key, cached)) return cached;
-    Use u(sql("SELECT file, doc, data, blocks FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
+    Use u(sql("SELECT file, doc, data, blocks, data_id FROM blobs WHERE account=? AND container=? AND name=? AND snap=?"));
     u->bind(1, account).bind(2, container).bind(3, name).bind(4, snap_key(snapshot));
     if (!u->step()) return std::nullopt;
     BlobRecord b;
@@ -148,7 +167,7 @@ class SqlOps : public MetadataWriter {
     b.snapshot = snapshot;
     b.file = u->text(0);
     blob_fill(b, u->text(1));
-    b.inline_data = u->text(2);
+    b.inline_data = u->is_null(4) ? u->text(2) : blob_data(u->int64(4));
     if (with_blocks) b.committed_blocks = blocks_from(u->text(3));
     if (cacheable) caches_->blobs->insert(key, b, caches_->blob_generation, approx_bytes(b));
     return b;
@@ -239,12 +258,19 @@ class SqlOps : public MetadataWriter {
   }
   void put_blob(const BlobRecord& b) override {
     blobs_changed.push_back(blob_cache_key(b.account, b.container, b.name));
-    Use u(sql("INSERT OR REPLACE INTO blobs(account, container, name, snap, file, data, doc, blocks) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+    std::optional<int64_t> data_id;
+    if (!b.inline_data.empty()) {
+      Use d(sql("INSERT INTO blob_data(data) VALUES(?)"));
+      d->bind_blob(1, b.inline_data);
+      d->run();
+      data_id = c_.db.last_insert_rowid();
+    }
+    Use u(sql("INSERT OR REPLACE INTO blobs(account, container, name, snap, file, data, doc, blocks, data_id) "
+                "VALUES(?, ?, ?, ?, ?, NULL, ?, ?, ?)"));
     u->bind(1, b.account).bind(2, b.container).bind(3, b.name).bind(4, snap_key(b.snapshot)).bind(5, b.file);
-    if (b.inline_data.empty()) u->bind_null(6); else u->bind_blob(6, b.inline_data);
-    u->bind(7, write_blob_doc(b));
-    if (b.committed_blocks.empty()) u->bind_null(8); else u->bind(8, blocks_doc(b.committed_blocks));
+    u->bind(6, write_blob_doc(b));
+    if (b.committed_blocks.empty()) u->bind_null(7); else u->bind(7, blocks_doc(b.committed_blocks));
+    u->bind(8, data_id);
     u->run();
   }
   void delete_blob(const std::string& account, const std::string& container, const std::string& name,
@@ -291,6 +317,13 @@ class SqlOps : public MetadataWriter {
     size_t n = sizeof(BlobRecord) + b.inline_data.size() + b.name.size() + b.file.size();
     for (const auto& [k, v] : b.metadata) n += k.size() + v.size() + 64;
     return n;
+  }
+
+  std::string blob_data(int64_t id) {
+    Use u(sql("SELECT data FROM blob_data WHERE id=?"));
+    u->bind(1, id);
+    if (!u->step()) throw sql::SqliteError("blob_data row " + std::to_string(id) + " is missing");
+    return u->text(0);
   }
 
   // The statement for `text`, in a transaction (readers open theirs here).
