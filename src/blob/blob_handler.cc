@@ -181,8 +181,9 @@ void put_blob(Call& c) {
       w.put_blob(b);
       std::vector<std::string> doomed;
       if (old && !old->file.empty()) doomed.push_back(old->file);
-      for (const auto& blk : w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob)) doomed.push_back(blk.file);
-      w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+      auto staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+      for (const auto& blk : staged) doomed.push_back(blk.file);
+      if (!staged.empty()) w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
       remove_files_after_commit(w, c.be, std::move(doomed));
       if (use_file) w.sync_dir_before_commit(c.be.files.dir());
       out = std::move(b);

@@ -14,6 +14,17 @@ namespace {
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+// Fetched once: OpenSSL 3 looks an algorithm up again on every call given the
+// legacy EVP_md5()/EVP_sha256() handles (seen in profiles of small PUTs).
+const EVP_MD* md5_algorithm() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  return md;
+}
+const EVP_MD* sha256_algorithm() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 std::string digest(const EVP_MD* md, std::string_view bytes) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -96,7 +107,7 @@ namespace {
 class HmacSha256 {
  public:
   explicit HmacSha256(std::string_view key) : key_(key) {
-    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    const EVP_MD* md = sha256_algorithm();
     unsigned char block[64] = {};
     if (key.size() > sizeof block) {
       std::string h = sha256(key);
@@ -161,8 +172,8 @@ std::string hmac_sha256(std::string_view key, std::string_view message) {
   return recent[0]->mac(message);
 }
 
-std::string md5(std::string_view bytes) { return digest(EVP_md5(), bytes); }
-std::string sha256(std::string_view bytes) { return digest(EVP_sha256(), bytes); }
+std::string md5(std::string_view bytes) { return digest(md5_algorithm(), bytes); }
+std::string sha256(std::string_view bytes) { return digest(sha256_algorithm(), bytes); }
 
 std::string hex(std::string_view bytes) {
   static const char* d = "0123456789abcdef";
@@ -176,7 +187,7 @@ std::string hex(std::string_view bytes) {
 }
 
 Md5::Md5() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_md5(), nullptr);
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), md5_algorithm(), nullptr);
 }
 Md5::~Md5() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 void Md5::update(std::string_view b) {
