@@ -43,7 +43,7 @@ Include read_include(const http::Request& req) {
 struct Entry {
   std::string name;
   std::string snap_key;  // "~" for a base blob (sorts after its snapshots)
-  std::optional<BlobRecord> blob;
+  const BlobRecord* blob = nullptr;  // in `pages` of list_blobs: records are never moved
   bool is_prefix = false;
   bool uncommitted = false;
 };
@@ -108,7 +108,9 @@ void list_blobs(Call& c) {
     cursor_snap.clear();
   }
 
+  std::vector<std::vector<BlobRecord>> pages;  // what each query returned; entries point into them
   std::vector<Entry> out;  // up to max + 1 (the extra one becomes NextMarker)
+  out.reserve(std::min<size_t>(max + 1, 5001));
   std::string last_prefix;
   c.be.store.read([&](MetadataReader& r) {
     require_container(r, c.ctx);
@@ -121,15 +123,15 @@ void list_blobs(Call& c) {
       q.start_after_snapshot = cursor_snap;
       q.include_snapshots = inc.snapshots;
       q.limit = want;
-      auto recs = r.list_blobs(c.ctx.account, c.ctx.container, q);
+      const auto& recs = pages.emplace_back(r.list_blobs(c.ctx.account, c.ctx.container, q));
       std::vector<Entry> batch;
       batch.reserve(recs.size());
       bool recs_full = recs.size() == want;
-      for (auto& b : recs) {
+      for (const auto& b : recs) {
         Entry e;
         e.name = b.name;
         e.snap_key = b.snapshot.empty() ? "~" : b.snapshot;
-        e.blob = std::move(b);
+        e.blob = &b;
         batch.push_back(std::move(e));
       }
       bool staged_full = false;
