@@ -28,6 +28,7 @@ struct SqliteMetadataStore::Pending {
   std::exception_ptr error;
   bool done = false;
   std::unique_ptr<Completion> completion;  // set on a batch's first writer: complete it
+  std::mutex mu;  // guards done, completion, and error once the batch is handed over
   std::condition_variable wake;
   uint64_t commit = 0;  // wal_sync_'s number of the commit that holds this write
 };
@@ -190,11 +191,15 @@ void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
 void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) {
   Pending p;
   p.fn = &fn;
-  std::unique_lock<std::mutex> lk(queue_mu_);
-  queue_.push_back(&p);
-  if (queue_.size() == 1) queued_.notify_one();
-  // Each waiter sleeps on its own condition variable and is woken once: when
-  // its batch is durable, or when it is asked to complete its batch.
+  {
+    std::lock_guard<std::mutex> q(queue_mu_);
+    queue_.push_back(&p);
+    if (queue_.size() == 1) queued_.notify_one();
+  }
+  // Each waiter sleeps on its own condition variable and mutex (a batch's
+  // release then wakes no convoy on one lock) and is woken once: when its
+  // batch is durable, or when it is asked to complete its batch.
+  std::unique_lock<std::mutex> lk(p.mu);
   while (!p.done) {
     if (p.completion) {
       auto c = std::move(p.completion);
@@ -220,10 +225,13 @@ void SqliteMetadataStore::writer_loop() {
     c->batch.swap(queue_);
     lk.unlock();
     c->after = run_batch(c->batch);
-    lk.lock();
     Pending* first = c->batch.front();
-    first->completion = std::move(c);
-    first->wake.notify_one();
+    {
+      std::lock_guard<std::mutex> g(first->mu);
+      first->completion = std::move(c);
+      first->wake.notify_one();
+    }
+    lk.lock();
   }
 }
 
@@ -245,11 +253,13 @@ void SqliteMetadataStore::complete_batch(Completion& c) {
     } catch (...) {
     }
   }
-  std::lock_guard<std::mutex> lk(queue_mu_);
+  // Each writer's fields were set by the writer thread before it handed the
+  // batch over under first->mu; taking q->mu below passes them on to q.
   for (Pending* q : c.batch) {
+    std::lock_guard<std::mutex> g(q->mu);
     if (not_durable && !q->error) q->error = not_durable;
     q->done = true;
-    q->wake.notify_one();
+    q->wake.notify_one();  // under q->mu: q may return, and free p, once it is released
   }
 }
 

@@ -223,6 +223,37 @@ TEST_P(StoreTest, DeletingAContainerForgetsItsCachedBlobs) {
   store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_blob("a", "c", "x", "")); });
 }
 
+TEST_P(StoreTest, ConcurrentWritersEachGetTheirOwnOutcome) {
+  // Many writers share batches: each must be released once, with its own
+  // error, and a failing closure must undo only itself.
+  constexpr int kThreads = 8, kWrites = 150;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
+        try {
+          store_->write([&](MetadataWriter& w) {
+            w.put_blob(blob(name));
+            if (i % 10 == 3) throw std::runtime_error("refused " + name);
+          });
+        } catch (const std::runtime_error& e) {
+          EXPECT_EQ(std::string(e.what()), "refused " + name);
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), kThreads * (kWrites / 10));
+  store_->read([&](MetadataReader& r) {
+    for (int t = 0; t < kThreads; ++t)
+      for (int i = 0; i < kWrites; ++i)
+        EXPECT_EQ(bool(r.get_blob("a", "c", "t" + std::to_string(t) + "-" + std::to_string(i), "")), i % 10 != 3);
+  });
+}
+
 // Counts rows with a connection of the test's own (what a restart would find).
 int64_t count_rows(const std::string& db_path, const std::string& table) {
   sql::Database db(db_path);
