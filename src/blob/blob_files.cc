@@ -89,28 +89,30 @@ std::string BlobFiles::create(std::string_view data) {
 std::string BlobFiles::concat(const std::vector<Piece>& pieces) {
   return write_new([&](int fd) {
     std::string buf;
-    for (const auto& piece : pieces) {
-      Fd in{::open(path(piece.name).c_str(), O_RDONLY | O_CLOEXEC)};
-      if (in.fd < 0) throw_errno("open " + piece.name);
-      loff_t in_off = loff_t(piece.offset);
-      uint64_t left = piece.length;
-      while (left > 0) {
-        ssize_t n = ::copy_file_range(in.fd, &in_off, fd, nullptr, size_t(left), 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n > 0) {
-          left -= uint64_t(n);
-          continue;
-        }
-        // Fall back to read/write (filesystems without copy_file_range, or a short source).
-        if (buf.empty()) buf.resize(1 << 20);
-        size_t want = size_t(std::min<uint64_t>(buf.size(), left));
-        fs::pread_all(in.fd, buf.data(), want, uint64_t(in_off));
-        fs::write_all(fd, std::string_view(buf.data(), want));
-        in_off += loff_t(want);
-        left -= want;
-      }
-    }
+    for (const auto& piece : pieces) copy_piece(piece, fd, buf);
   });
+}
+
+void BlobFiles::copy_piece(const Piece& piece, int out, std::string& buf) const {
+  Fd in{::open(path(piece.name).c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) throw_errno("open " + piece.name);
+  loff_t in_off = loff_t(piece.offset);
+  uint64_t left = piece.length;
+  while (left > 0) {
+    ssize_t n = ::copy_file_range(in.fd, &in_off, out, nullptr, size_t(left), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n > 0) {
+      left -= uint64_t(n);
+      continue;
+    }
+    // Fall back to read/write (filesystems without copy_file_range, or a short source).
+    if (buf.empty()) buf.resize(1 << 20);
+    size_t want = size_t(std::min<uint64_t>(buf.size(), left));
+    fs::pread_all(in.fd, buf.data(), want, uint64_t(in_off));
+    fs::write_all(out, std::string_view(buf.data(), want));
+    in_off += loff_t(want);
+    left -= want;
+  }
 }
 
 std::string BlobFiles::extent_list(const std::vector<Extent>& extents) {
@@ -185,6 +187,15 @@ void BlobFiles::write_at(const std::string& name, uint64_t offset, std::string_v
     if (n < 0) throw_errno("write " + name);
     done += size_t(n);
   }
+  if (durable_ && ::fdatasync(fd.fd) != 0) throw_errno("fsync " + name);
+}
+
+void BlobFiles::write_at(const std::string& name, uint64_t offset, const Piece& from) {
+  Fd fd{::open(path(name).c_str(), O_WRONLY | O_CLOEXEC)};
+  if (fd.fd < 0) throw_errno("open " + name);
+  if (::lseek(fd.fd, off_t(offset), SEEK_SET) < 0) throw_errno("seek " + name);
+  std::string buf;
+  copy_piece(from, fd.fd, buf);
   if (durable_ && ::fdatasync(fd.fd) != 0) throw_errno("fsync " + name);
 }
 

@@ -62,8 +62,9 @@ class BlobFiles {
   std::string link(const std::string& name);
   // A new file with the first `length` bytes of `name` (copies of append blobs).
   std::string copy(const std::string& name, uint64_t length);
-  // Writes `data` at `offset` of an existing file and makes it durable.
+  // Writes `data` (or the bytes of `from`) at `offset` of an existing file and makes it durable.
   void write_at(const std::string& name, uint64_t offset, std::string_view data);
+  void write_at(const std::string& name, uint64_t offset, const Piece& from);
   // The MD5 (raw 16 bytes) of a plain file's bytes, read a bounded buffer at a time.
   std::string md5(const std::string& name) const;
   // Opens a plain file for reading; returns -1 if the file does not exist.
@@ -77,6 +78,8 @@ class BlobFiles {
   // A new file filled by `fill(fd)`, durable on return; removed if `fill` throws.
   std::string write_new(const std::function<void(int fd)>& fill);
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  // Copies `piece` to `out` at out's file position; `buf` is scratch space.
+  void copy_piece(const Piece& piece, int out, std::string& buf) const;
   void finish(int fd, const std::string& name);  // fsync + close, unlink on failure
 
   std::string dir_;

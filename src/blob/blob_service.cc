@@ -213,11 +213,13 @@ void BlobService::admit(const http::Request& req, RequestContext& ctx) {
 std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& head) {
   if (head.method != "PUT" || head.has_query("restype")) return nullptr;
   auto comp = head.query_param("comp");
-  if (comp && *comp != "block") return nullptr;  // Put Blob or Put Block only
+  bool append = comp && *comp == "appendblock";
+  if (comp && *comp != "block" && !append) return nullptr;  // Put Blob, Put Block or Append Block only
   const std::string* length = head.headers.find("Content-Length");
   if (!length || length->size() > 18 || length->find_first_not_of("0123456789") != std::string::npos) return nullptr;
   uint64_t bytes = std::stoull(*length);
-  if (bytes <= kInlineLimit || (comp && bytes > kMaxBlockBytes)) return nullptr;
+  uint64_t limit = append ? max_append_block_bytes(head.headers) : comp ? kMaxBlockBytes : UINT64_MAX;
+  if (bytes <= kInlineLimit || bytes > limit) return nullptr;
   // Only an admitted request may write to the data disk. Anything else keeps
   // its body in memory, capped by the HTTP layer, and gets its error as usual.
   RequestContext ctx;
@@ -228,7 +230,8 @@ std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& hea
     return nullptr;
   }
   bool put_blob = !comp;
-  return std::make_shared<SpooledBody>(*impl_->files, put_blob || head.headers.has("content-md5"),
+  // Put Blob and Append Block answer with the body's MD5 whether it was sent or not.
+  return std::make_shared<SpooledBody>(*impl_->files, put_blob || append || head.headers.has("content-md5"),
                                        head.headers.has("x-ms-content-crc64"));
 }
 

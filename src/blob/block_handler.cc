@@ -9,6 +9,7 @@
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
+#include "blob/spooled_body.h"
 #include "blob/xml_parse.h"
 #include "blob/xml_util.h"
 #include "core/crypto.h"
@@ -274,9 +275,12 @@ void get_block_list(Call& c) {
 
 void append_block(Call& c) {
   if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
-  if (c.req.body.empty()) throw err::invalid_header_value("Content-Length", "0");
-  if (c.req.body.size() > kMaxAppendBlockBytes) throw err::request_body_too_large();
+  uint64_t size = body_size(c.req);
+  if (size == 0) throw err::invalid_header_value("Content-Length", "0");
+  if (size > max_append_block_bytes(c.req.headers)) throw err::request_body_too_large();
   std::string md5 = verify_body(c.req, c.res);
+  // A body over 64 KiB arrived in a file of its own (spooled): copied from there.
+  const SpooledBody* spooled = SpooledBody::of(c.req);
   auto max_size = int_header(c.req.headers, "x-ms-blob-condition-maxsize");
   auto append_pos = int_header(c.req.headers, "x-ms-blob-condition-appendpos");
   Conditions cond = parse_conditions(c.req.headers);
@@ -290,13 +294,15 @@ void append_block(Call& c) {
     if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
-    if (max_size && uint64_t(b.size) + c.req.body.size() > uint64_t(*max_size)) throw err::max_blob_size_condition_not_met();
+    if (max_size && uint64_t(b.size) + size > uint64_t(*max_size)) throw err::max_blob_size_condition_not_met();
     if (append_pos && *append_pos != b.size) throw err::append_position_condition_not_met();
     if (b.append_count >= int64_t(kMaxCommittedBlocks)) throw err::block_count_exceeds_limit();
     // Bytes go past the committed length, where no reader looks, before the commit.
     std::string new_file;
     if (b.file.empty()) {
-      new_file = c.be.files.create(c.req.body);
+      new_file = spooled ? c.be.files.concat({spooled->bytes()}) : c.be.files.create(c.req.body);
+    } else if (spooled) {
+      c.be.files.write_at(b.file, uint64_t(b.size), spooled->bytes());
     } else {
       c.be.files.write_at(b.file, uint64_t(b.size), c.req.body);
     }
@@ -309,7 +315,7 @@ void append_block(Call& c) {
           changed = true;
           return;
         }
-        now.size += int64_t(c.req.body.size());
+        now.size += int64_t(size);
         now.append_count += 1;
         if (!new_file.empty()) {
           now.file = new_file;

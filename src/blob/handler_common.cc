@@ -34,6 +34,12 @@ bool may_discard_files() {
   }
 }
 
+uint64_t max_append_block_bytes(const http::Headers& request_headers) {
+  // Versions are ISO dates, so they compare as strings.
+  const std::string* version = request_headers.find("x-ms-version");
+  return version && *version >= "2022-11-02" ? 100ull << 20 : 4ull << 20;
+}
+
 uint64_t body_size(const http::Request& req) {
   const SpooledBody* spooled = SpooledBody::of(req);
   return spooled ? spooled->size() : req.body.size();

@@ -19,7 +19,8 @@ namespace kiln::blob {
 inline constexpr size_t kInlineLimit = 64 * 1024;
 // Azure's limits (Put Blob's 5000 MiB is the HTTP layer's limit for spooled bodies).
 inline constexpr uint64_t kMaxBlockBytes = 4000ull << 20;
-inline constexpr size_t kMaxAppendBlockBytes = 4u << 20;  // for x-ms-version before 2022-11-02
+// Append Block's limit: 4 MiB, 100 MiB from x-ms-version 2022-11-02 on.
+uint64_t max_append_block_bytes(const http::Headers& request_headers);
 inline constexpr size_t kMaxCommittedBlocks = 50000;
 inline constexpr size_t kMaxUncommittedBlocks = 100000;
 

@@ -1,4 +1,4 @@
-// A Put Blob or Put Block body written straight into a new data file as it
+// A Put Blob, Put Block or Append Block body written straight into a new data file as it
 // arrives, so memory stays flat whatever its size (the HTTP server's
 // BodySink), and hashed on the way for Content-MD5 and x-ms-content-crc64.
 // The handler takes the file; if it does not (an error), the file is removed
@@ -35,6 +35,9 @@ class SpooledBody : public http::BodySink {
   uint64_t crc64() const { return crc64_; }
   // The data file's name, made durable (fsync); from now on the caller owns the file.
   std::string take_file();
+  // The bytes as they are (not synced), for a handler that copies them
+  // elsewhere; the file stays the body's and goes with the request.
+  BlobFiles::Piece bytes() const { return {file_.name, 0, size_}; }
 
   // The spooled body of `req`, if its body went to one.
   static SpooledBody* of(const http::Request& req) { return dynamic_cast<SpooledBody*>(req.body_sink.get()); }

@@ -1,4 +1,5 @@
 """Leases, snapshots, copy, append blobs, service properties with CORS, account info."""
+import base64
 import hashlib
 import os
 import uuid
@@ -107,6 +108,36 @@ def test_append_blob(container):
     with pytest.raises(HttpResponseError) as e:
         container.get_blob_client("blocky").append_block(b"y")
     assert e.value.error_code == "InvalidBlobType"
+
+
+def test_large_append_blocks_follow_the_version_limit(kiln, container):
+    """Append Block takes 4 MiB per block before x-ms-version 2022-11-02 and 100 MiB from it
+    (Azure's limits); bodies over 64 KiB are spooled to disk, the first one too."""
+    b = container.get_blob_client("big-log")
+    b.create_append_blob()
+    url = f"{kiln.blob_url}/{container.container_name}/big-log?comp=appendblock&{full_account_sas(kiln)}"
+
+    def append(data, version, **headers):
+        return requests.put(url, data=data, headers={"x-ms-version": version, **headers})
+
+    first = os.urandom(5 << 20)
+    r = append(first, "2022-11-02")
+    assert r.status_code == 201, r.text
+    assert r.headers["x-ms-blob-append-offset"] == "0"
+    assert r.headers["Content-MD5"] == base64.b64encode(hashlib.md5(first).digest()).decode()
+    second = os.urandom(70_000)
+    r = append(second, "2021-12-02", **{"x-ms-blob-condition-appendpos": str(len(first))})
+    assert r.status_code == 201, r.text
+    # Over the older version's 4 MiB, and a wrong MD5 on a spooled body: refused, nothing appended.
+    r = append(os.urandom((4 << 20) + 1), "2021-12-02")
+    assert r.status_code == 413 and r.headers["x-ms-error-code"] == "RequestBodyTooLarge"
+    r = append(os.urandom(100_000), "2022-11-02", **{"Content-MD5": base64.b64encode(b"0" * 16).decode()})
+    assert r.status_code == 400 and r.headers["x-ms-error-code"] == "Md5Mismatch"
+    third = os.urandom(3 << 20)
+    r = append(third, "2022-11-02", **{"x-ms-blob-condition-maxsize": str(len(first) + len(second) + len(third))})
+    assert r.status_code == 201, r.text
+    assert b.download_blob().readall() == first + second + third
+    assert b.get_blob_properties().append_blob_committed_block_count == 3
 
 
 def test_page_blobs_are_refused_clearly(container):
