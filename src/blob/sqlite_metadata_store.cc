@@ -224,7 +224,16 @@ void SqliteMetadataStore::writer_loop() {
     auto c = std::make_unique<Completion>();
     c->batch.swap(queue_);
     lk.unlock();
-    c->after = run_batch(c->batch);
+    try {
+      c->after = run_batch(c->batch);
+    } catch (...) {  // e.g. out of memory outside any closure: fail the batch, not the process
+      for (Pending* p : c->batch)
+        if (!p->error) p->error = std::current_exception();
+      try {
+        writer_->db.exec("ROLLBACK");
+      } catch (...) {  // no transaction was open
+      }
+    }
     Pending* first = c->batch.front();
     {
       std::lock_guard<std::mutex> g(first->mu);
