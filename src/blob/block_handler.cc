@@ -280,7 +280,12 @@ void append_block(Call& c) {
   if (size > max_append_block_bytes(c.req.headers)) throw err::request_body_too_large();
   std::string md5 = verify_body(c.req, c.res);
   // A body over 64 KiB arrived in a file of its own (spooled): copied from there.
-  const SpooledBody* spooled = SpooledBody::of(c.req);
+  std::optional<BlobFiles::Piece> spooled;
+  if (const SpooledBody* body = SpooledBody::of(c.req)) spooled = body->bytes();
+  append_bytes(c, size, spooled ? &*spooled : nullptr, md5);
+}
+
+void append_bytes(Call& c, uint64_t size, const BlobFiles::Piece* from, const std::string& md5) {
   auto max_size = int_header(c.req.headers, "x-ms-blob-condition-maxsize");
   auto append_pos = int_header(c.req.headers, "x-ms-blob-condition-appendpos");
   Conditions cond = parse_conditions(c.req.headers);
@@ -300,9 +305,9 @@ void append_block(Call& c) {
     // Bytes go past the committed length, where no reader looks, before the commit.
     std::string new_file;
     if (b.file.empty()) {
-      new_file = spooled ? c.be.files.concat({spooled->bytes()}) : c.be.files.create(c.req.body);
-    } else if (spooled) {
-      c.be.files.write_at(b.file, uint64_t(b.size), spooled->bytes());
+      new_file = from ? c.be.files.concat({*from}) : c.be.files.create(c.req.body);
+    } else if (from) {
+      c.be.files.write_at(b.file, uint64_t(b.size), *from);
     } else {
       c.be.files.write_at(b.file, uint64_t(b.size), c.req.body);
     }
@@ -338,7 +343,7 @@ void append_block(Call& c) {
     c.res.status = 201;
     c.res.headers.set("ETag", out.etag);
     c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
-    c.res.headers.set("Content-MD5", md5);
+    if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
     c.res.headers.set("x-ms-blob-append-offset", std::to_string(b.size));
     c.res.headers.set("x-ms-blob-committed-block-count", std::to_string(out.append_count));
     c.res.headers.set("x-ms-request-server-encrypted", "true");

@@ -126,10 +126,12 @@ void copy_blob(Call& c) {
   c.res.headers.set("x-ms-copy-status", "success");
 }
 
-void put_block_from_url(Call& c) {
-  std::string source_url = c.req.headers.get("x-ms-copy-source");
-  BlobRecord source = load_copy_source(c, source_url);
-  uint64_t size = uint64_t(source.size), start = 0, length = size;
+namespace {
+
+// x-ms-source-range of a From-URL operation over a source of `size` bytes:
+// {start, length}, the whole source when absent.
+std::pair<uint64_t, uint64_t> source_range(const Call& c, uint64_t size) {
+  uint64_t start = 0, length = size;
   std::string range = c.req.headers.get("x-ms-source-range");
   if (!range.empty()) {
     size_t dash = range.find('-');
@@ -144,18 +146,20 @@ void put_block_from_url(Call& c) {
     }
   }
   if (start >= size || start + length > size) throw err::invalid_range();
-  if (length > kMaxBlockBytes) throw err::invalid_header_value("x-ms-source-range", range);
-  std::string id = require_block_id(c);
+  return {start, length};
+}
+
+// Copies a source range file to file (memory stays flat whatever its size)
+// into a new data file the caller owns, checked against the MD5 the client
+// expects of it (x-ms-source-content-md5); `md5` gets that MD5 when it was sent.
+std::string copy_source_range(Call& c, const BlobRecord& source, uint64_t start, uint64_t length, std::string& md5) {
   const std::string* sent_md5 = c.req.headers.find("x-ms-source-content-md5");
   if (sent_md5) {
     auto raw = crypto::base64_decode(*sent_md5);
     if (!raw || raw->size() != 16) throw err::invalid_md5();
   }
-  // The source range is copied file to file (memory stays flat whatever its
-  // size), then checked against the MD5 the client expects of it.
   std::string file = source.file.empty() ? c.be.files.create(source.inline_data.substr(size_t(start), size_t(length)))
                                          : c.be.files.concat(BlobFiles::locate(source.file, start, length));
-  std::string md5;
   try {
     if (sent_md5) {
       md5 = crypto::base64_encode(c.be.files.md5(file));
@@ -165,8 +169,39 @@ void put_block_from_url(Call& c) {
     c.be.files.remove(file);
     throw;
   }
+  return file;
+}
+
+}  // namespace
+
+void put_block_from_url(Call& c) {
+  std::string source_url = c.req.headers.get("x-ms-copy-source");
+  BlobRecord source = load_copy_source(c, source_url);
+  auto [start, length] = source_range(c, uint64_t(source.size));
+  if (length > kMaxBlockBytes) throw err::invalid_header_value("x-ms-source-range", c.req.headers.get("x-ms-source-range"));
+  std::string id = require_block_id(c);
+  std::string md5;
+  std::string file = copy_source_range(c, source, start, length, md5);
   stage_block(c, id, file, length);
   if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
+}
+
+void append_block_from_url(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  std::string source_url = c.req.headers.get("x-ms-copy-source");
+  BlobRecord source = load_copy_source(c, source_url);
+  auto [start, length] = source_range(c, uint64_t(source.size));
+  if (length > max_append_block_bytes(c.req.headers)) throw err::request_body_too_large();
+  std::string md5;
+  std::string file = copy_source_range(c, source, start, length, md5);
+  // The copy is only read from: append_bytes writes the bytes into the blob's own file.
+  struct Remove {
+    Call& c;
+    const std::string& file;
+    ~Remove() { c.be.files.remove(file); }
+  } remove{c, file};
+  BlobFiles::Piece bytes{file, 0, length};
+  append_bytes(c, length, &bytes, md5);
 }
 
 void abort_copy_blob(Call& c) {

@@ -51,10 +51,15 @@ void stage_block(Call& c, const std::string& id, const std::string& file, uint64
 void put_block_list(Call& c);
 void get_block_list(Call& c);
 void append_block(Call& c);
+// Append Block's part that Append Block From URL shares: appends `size` bytes,
+// the request body's or those of `from` (a file range), under the request's
+// append conditions, and answers; `md5` (base64, may be empty) is returned as Content-MD5.
+void append_bytes(Call& c, uint64_t size, const BlobFiles::Piece* from, const std::string& md5);
 
 // copy_handler.cc
 void copy_blob(Call& c);
 void put_block_from_url(Call& c);
+void append_block_from_url(Call& c);
 void abort_copy_blob(Call& c);
 
 }  // namespace kiln::blob

@@ -65,7 +65,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     if (get) return Operation::kGetBlockList;
   }
   if (comp == "appendblock" && m == "PUT") {
-    return req.headers.has("x-ms-copy-source") ? Operation::kUnsupportedBlob : Operation::kAppendBlock;
+    return req.headers.has("x-ms-copy-source") ? Operation::kAppendBlockFromUrl : Operation::kAppendBlock;
   }
   if (comp == "copy" && m == "PUT") return Operation::kAbortCopyBlob;
   if (comp == "tier" && m == "PUT") return Operation::kSetBlobTier;
@@ -117,6 +117,7 @@ const OperationInfo& info(Operation op) {
     OP(kPutBlockList, R::kObject, true, "cw")
     OP(kGetBlockList, R::kObject, false, "r")
     OP(kAppendBlock, R::kObject, true, "aw")
+    OP(kAppendBlockFromUrl, R::kObject, true, "aw")
     OP(kAbortCopyBlob, R::kObject, true, "w")
     OP(kSetBlobTier, R::kObject, true, "w")
     OP(kUnsupportedBlob, R::kObject, true, "")

@@ -20,7 +20,7 @@ enum class Operation {
   // Blob
   kGetBlob, kGetBlobProperties, kPutBlob, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
-  kAbortCopyBlob, kSetBlobTier, kUnsupportedBlob,
+  kAppendBlockFromUrl, kAbortCopyBlob, kSetBlobTier, kUnsupportedBlob,
 };
 
 enum class ResourceType { kService, kContainer, kObject };

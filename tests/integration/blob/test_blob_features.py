@@ -140,6 +140,33 @@ def test_large_append_blocks_follow_the_version_limit(kiln, container):
     assert b.get_blob_properties().append_blob_committed_block_count == 3
 
 
+def test_append_block_from_url(kiln, container):
+    source = container.get_blob_client("append-source")
+    data = os.urandom(300_000)  # a data file, not an inline blob
+    source.upload_blob(data)
+    small = container.get_blob_client("append-small-source")
+    small.upload_blob(b"0123456789")
+    sas = full_account_sas(kiln)
+    b = container.get_blob_client("from-url")
+    b.create_append_blob()
+    r = b.append_block_from_url(f"{source.url}?{sas}", source_offset=1000, source_length=200_000)
+    assert r["blob_append_offset"] == "0"
+    b.append_block_from_url(f"{small.url}?{sas}", source_offset=2, source_length=3, appendpos_condition=200_000,
+                            source_content_md5=hashlib.md5(b"234").digest())
+    # Refused: a wrong source MD5, a range past the source, the wrong append position; nothing appended.
+    with pytest.raises(HttpResponseError) as e:
+        b.append_block_from_url(f"{small.url}?{sas}", source_content_md5=hashlib.md5(b"nope").digest())
+    assert e.value.status_code == 400 and e.value.error_code == "Md5Mismatch"
+    with pytest.raises(HttpResponseError) as e:
+        b.append_block_from_url(f"{small.url}?{sas}", source_offset=8, source_length=5)
+    assert e.value.status_code == 416
+    with pytest.raises(HttpResponseError) as e:
+        b.append_block_from_url(f"{small.url}?{sas}", appendpos_condition=1)
+    assert e.value.error_code == "AppendPositionConditionNotMet"
+    assert b.download_blob().readall() == data[1000:201_000] + b"234"
+    assert b.get_blob_properties().append_blob_committed_block_count == 2
+
+
 def test_page_blobs_are_refused_clearly(container):
     with pytest.raises(HttpResponseError) as e:
         container.get_blob_client("page").create_page_blob(size=512)
