@@ -212,24 +212,28 @@ void BlobService::admit(const http::Request& req, RequestContext& ctx) {
 }
 
 std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& head) {
-  if (head.method != "PUT" || head.has_query("restype")) return nullptr;
-  auto comp = head.query_param("comp");
-  bool append = comp && *comp == "appendblock";
-  if (comp && *comp != "block" && !append) return nullptr;  // Put Blob, Put Block or Append Block only
   const std::string* length = head.headers.find("Content-Length");
-  if (!length || length->size() > 18 || length->find_first_not_of("0123456789") != std::string::npos) return nullptr;
-  uint64_t bytes = std::stoull(*length);
-  uint64_t limit = append ? max_append_block_bytes(head.headers) : comp ? kMaxBlockBytes : UINT64_MAX;
-  if (bytes <= kInlineLimit || bytes > limit) return nullptr;
-  // Only an admitted request may write to the data disk. Anything else keeps
-  // its body in memory, capped by the HTTP layer, and gets its error as usual.
+  std::optional<uint64_t> bytes;
+  if (length && length->size() <= 18 && length->find_first_not_of("0123456789") == std::string::npos)
+    bytes = std::stoull(*length);
+  if (bytes && *bytes <= kInlineLimit) return nullptr;  // small: held in memory
+  // A larger body is kept only for an admitted request: anything else gets its
+  // error as usual, its body dropped as it arrives (http_types.h).
   RequestContext ctx;
   ctx.now_us = timefmt::to_micros(timefmt::now());
   try {
     admit(head, ctx);
   } catch (const std::exception&) {
-    return nullptr;
+    return std::make_shared<http::DiscardBody>();
   }
+  // Put Blob, Put Block and Append Block bodies of a known length go straight
+  // to the data disk; other bodies (XML) stay in memory, capped by the server.
+  if (!bytes || head.method != "PUT" || head.has_query("restype")) return nullptr;
+  auto comp = head.query_param("comp");
+  bool append = comp && *comp == "appendblock";
+  if (comp && *comp != "block" && !append) return nullptr;
+  uint64_t limit = append ? max_append_block_bytes(head.headers) : comp ? kMaxBlockBytes : UINT64_MAX;
+  if (*bytes > limit) return nullptr;  // refused by the handler with its own error
   bool put_blob = !comp;
   // Put Blob and Append Block answer with the body's MD5 whether it was sent or not.
   return std::make_shared<SpooledBody>(*impl_->files, put_blob || append || head.headers.has("content-md5"),

@@ -249,8 +249,13 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
       if (cl && *cl > limit) bad_status = 413;
     }
     bool keep_alive = !bad_status && parser.get().keep_alive();
-    if (!bad_status) {
-      if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+    bool expects_continue = beast::iequals(parser.get()[bhttp::field::expect], "100-continue");
+    if (!bad_status && req.body_sink && !req.body_sink->wants_body() && expects_continue) {
+      // Refused before the client sends its body: answer now, then close
+      // (the body it may still send is never read).
+      keep_alive = false;
+    } else if (!bad_status) {
+      if (expects_continue) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
         bhttp::write(stream, cont, ec);
         if (ec) return;

@@ -47,6 +47,19 @@ class BodySink {
   virtual ~BodySink() = default;
   virtual void append(const char* data, size_t n) = 0;
   virtual void finish() = 0;
+  // False for a body the service will refuse whatever it holds (see Discard).
+  virtual bool wants_body() const { return true; }
+};
+
+// A sink for the body of a request the service refuses from its head alone
+// (e.g. failed authentication): the body is read and dropped, so the refusal
+// costs no memory and the connection stays usable; a client that asked for
+// `100 Continue` gets the refusal instead, before sending the body.
+class DiscardBody : public BodySink {
+ public:
+  void append(const char*, size_t) override {}
+  void finish() override {}
+  bool wants_body() const override { return false; }
 };
 
 struct Request {
