@@ -152,6 +152,26 @@ TEST(HttpServer, SpooledBodiesHaveTheirOwnLimit) {
   EXPECT_EQ(client.send("PUT", url, {}, std::string(1001, 'a')).body, "bad:413");
 }
 
+TEST(HttpServer, ARefusedBodyIsReadAndDroppedNotHeld) {
+  ServerOptions opts;
+  opts.max_body_bytes = 1000;  // far below the body: it must not be held
+  opts.spool_body = [](const Request&) { return std::make_shared<DiscardBody>(); };
+  std::string seen_body = "unset";
+  HttpServer server(opts, [&](Request& req, Response& res) {
+    seen_body = req.body;
+    res.status = 403;
+    res.body = "refused";
+  });
+  server.start();
+  HttpClient client;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  auto r = client.send("PUT", url, {}, std::string(5 << 20, 'a'));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body, "refused");
+  EXPECT_EQ(seen_body, "");
+  EXPECT_EQ(client.send("PUT", url, {}, "x").status, 403);  // and the server goes on serving
+}
+
 TEST(HttpServer, ASinkThatFailsGetsA500AndTheConnectionCloses) {
   struct FailingSink : BodySink {
     void append(const char*, size_t) override { throw std::runtime_error("disk full"); }

@@ -47,7 +47,7 @@ class BodySink {
   virtual ~BodySink() = default;
   virtual void append(const char* data, size_t n) = 0;
   virtual void finish() = 0;
-  // False for a body the service will refuse whatever it holds (see Discard).
+  // False for a body the service will refuse whatever it holds (DiscardBody).
   virtual bool wants_body() const { return true; }
 };
 
