@@ -23,6 +23,13 @@
 namespace kiln::blob {
 namespace {
 
+// The body of a request refused from its head (spool_body): dropped as it
+// arrives, while the refusal waits for the handler.
+struct RefusedBody : http::DiscardBody {
+  explicit RefusedBody(AzureError e) : error(std::move(e)) {}
+  AzureError error;
+};
+
 int64_t env_seconds(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);
   if (!v || !*v) return fallback;
@@ -223,8 +230,10 @@ std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& hea
   ctx.now_us = timefmt::to_micros(timefmt::now());
   try {
     admit(head, ctx);
+  } catch (const AzureError& e) {
+    return std::make_shared<RefusedBody>(e);
   } catch (const std::exception&) {
-    return std::make_shared<http::DiscardBody>();
+    return std::make_shared<RefusedBody>(err::internal_error());
   }
   // Put Blob, Put Block and Append Block bodies of a known length go straight
   // to the data disk; other bodies (XML) stay in memory, capped by the server.
@@ -246,6 +255,9 @@ void BlobService::handle(http::Request& req, http::Response& res) {
   ctx.now_us = timefmt::to_micros(timefmt::now());
   Call call{req, ctx, res, *impl_->backend};
   try {
+    // Refused when its head arrived: the same answer, whatever admitting it
+    // again would say now (its body is gone).
+    if (auto* refused = dynamic_cast<RefusedBody*>(req.body_sink.get())) throw refused->error;
     admit(req, ctx);
     run(call);
     if (ctx.op == Operation::kGetBlob || ctx.op == Operation::kGetBlobProperties) apply_sas_overrides(req, res);
