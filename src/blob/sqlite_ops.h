@@ -26,7 +26,9 @@ struct SqliteMetadataStore::Connection {
   // Keyed by the text's address: every caller passes a string literal, and
   // hashing the address avoids building a std::string per statement use.
   std::unordered_map<const char*, std::unique_ptr<sql::Statement>> cache;
-  explicit Connection(const std::string& path) : db(path) {}
+  // Each connection has one user at a time: the writer thread, the checkpoint
+  // thread, or the request that borrowed it from the reader pool.
+  explicit Connection(const std::string& path) : db(path, sql::Database::Threading::kOneThreadAtATime) {}
   sql::Statement& st(const char* text) {
     auto it = cache.find(text);
     if (it == cache.end())

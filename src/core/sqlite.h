@@ -20,9 +20,14 @@ class Statement;
 
 class Database {
  public:
+  // How threads may use a connection. kSerialized lets several use it at once
+  // (SQLite locks around every call); kOneThreadAtATime skips those locks, for
+  // a connection its owner never shares concurrently (e.g. a pooled reader).
+  enum class Threading { kSerialized, kOneThreadAtATime };
+
   // Opens (creating) `path`; ":memory:" for an in-memory database. Enables WAL,
   // foreign keys and synchronous=FULL so a committed transaction survives a crash.
-  explicit Database(const std::string& path);
+  explicit Database(const std::string& path, Threading threading = Threading::kSerialized);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
