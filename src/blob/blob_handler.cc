@@ -174,7 +174,8 @@ void put_blob(Call& c) {
       b.access_tier = tier;
       b.size = int64_t(size);
       b.file = file;
-      if (!use_file && type == "BlockBlob") b.inline_data = c.req.body;
+      // Taken, not copied: only the MD5 (above) and this record need the body.
+      if (!use_file && type == "BlockBlob") b.inline_data = std::move(c.req.body);
       b.props = props;
       if (type == "BlockBlob" && b.props.content_md5.empty()) b.props.content_md5 = md5;
       b.metadata = meta;

@@ -263,7 +263,7 @@ class SqlOps : public MetadataWriter {
     std::optional<int64_t> data_id;
     if (!b.inline_data.empty()) {
       Use d(sql("INSERT INTO blob_data(data) VALUES(?)"));
-      d->bind_blob(1, b.inline_data);
+      d->bind_blob_in_place(1, b.inline_data);  // `b` outlives `d`, which resets on scope exit
       d->run();
       data_id = c_.db.last_insert_rowid();
     }
