@@ -5,7 +5,7 @@ namespace kiln {
 void GroupSync::end_commit(uint64_t n) {
   std::lock_guard<std::mutex> lk(mu_);
   if (n > ended_.load()) ended_ = n;
-  cv_.notify_all();  // readers waiting for a commit in progress
+  commit_ended_.notify_all();
 }
 
 void GroupSync::wait_durable(uint64_t seq) {
@@ -16,8 +16,12 @@ void GroupSync::wait_durable(uint64_t seq) {
     if (durable_.load() >= seq) return;
     // Wait while the commit is still in progress, while a sync that covers it
     // is running, or while as many syncs run as may overlap.
-    if (ended_.load() < seq || newest_target_ >= seq || syncing_ >= kSlots) {
-      cv_.wait(lk);
+    if (ended_.load() < seq) {
+      commit_ended_.wait(lk);
+      continue;
+    }
+    if (newest_target_ >= seq || syncing_ >= kSlots) {
+      sync_done_.wait(lk);
       continue;
     }
     // Start a sync covering every commit that has ended so far. It may
@@ -48,7 +52,7 @@ void GroupSync::wait_durable(uint64_t seq) {
       // sync that finishes first may advance the mark to its own target.
       durable_ = target;
     }
-    cv_.notify_all();
+    sync_done_.notify_all();
   }
 }
 

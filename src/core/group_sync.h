@@ -57,7 +57,10 @@ class GroupSync {
   std::atomic<uint64_t> syncs_{0};
   std::atomic<bool> failed_{false};
   std::mutex mu_;
-  std::condition_variable cv_;
+  // Waiters for a commit still in progress (readers) and waiters for a sync
+  // apart: each commit's end would otherwise wake every sync waiter for nothing.
+  std::condition_variable commit_ended_;
+  std::condition_variable sync_done_;
   bool slot_busy_[kSlots] = {};
   int syncing_ = 0;                // syncs running now
   uint64_t newest_target_ = 0;     // what the most recently started sync covers
