@@ -16,10 +16,12 @@
 #include <cerrno>
 #include <csignal>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <set>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "core/file_util.h"
@@ -53,6 +55,12 @@ bool fill_request(const bhttp::request_parser<bhttp::string_body>& parser, Reque
   req.path = std::move(*path);
   req.query = std::move(*query);
   return true;
+}
+
+int native_fd(tcp::socket& socket) { return socket.native_handle(); }
+template <class Stream>
+int native_fd(Stream&) {
+  return -1;  // not a plain socket: deferred responses are awaited, not sent from elsewhere
 }
 
 // Copies a file range to a TLS peer through a bounded buffer (memory stays flat).
@@ -124,25 +132,30 @@ std::string response_head(const Response& res, uint64_t content_length, bool sen
   return head;
 }
 
-template <class Stream>
-void send_response(Stream& stream, const Request& req, Response& res, bool keep_alive) {
-  bool head_only = req.method == "HEAD";
-  bool no_body = head_only || res.suppress_body || res.status == 204 || res.status == 304;
+// The status line and headers of `res` with its Content-Length; `no_body`
+// tells whether a body follows them.
+std::string head_of(bool head_only, Response& res, bool keep_alive, bool& no_body) {
+  no_body = head_only || res.suppress_body || res.status == 204 || res.status == 304;
   if (res.file) res.files.insert(res.files.begin(), std::move(*res.file));
-  bool streamed = !res.files.empty();
   uint64_t length = res.body.size();
-  if (streamed) {
+  if (!res.files.empty()) {
     length = 0;
     for (const auto& f : res.files) length += f.length;
   }
   // A HEAD or 304 may carry the entity's own Content-Length (set by the handler).
-  bool send_length = streamed || !res.headers.has("Content-Length") || !no_body;
-  std::string head = response_head(res, length, send_length, keep_alive);
+  bool send_length = !res.files.empty() || !res.headers.has("Content-Length") || !no_body;
+  return response_head(res, length, send_length, keep_alive);
+}
+
+template <class Stream>
+void send_response(Stream& stream, bool head_only, Response& res, bool keep_alive) {
+  bool no_body = false;
+  std::string head = head_of(head_only, res, keep_alive, no_body);
   if (no_body) {
     net::write(stream, net::buffer(head));
     return;
   }
-  if (streamed) {
+  if (!res.files.empty()) {
     // Headers first; file bodies follow in bounded chunks so memory stays flat.
     net::write(stream, net::buffer(head));
     std::string chunk;
@@ -152,6 +165,53 @@ void send_response(Stream& stream, const Request& req, Response& res, bool keep_
   std::array<net::const_buffer, 2> parts{net::buffer(head), net::buffer(res.body)};
   net::write(stream, parts);
 }
+
+// Sends a deferred response (in-memory body only) from the thread that
+// finished it, straight on the socket: the connection's own thread may be
+// reading the next request meanwhile, which a TCP socket allows.
+void send_deferred(int fd, bool head_only, Response& res) {
+  if (res.file || !res.files.empty()) throw std::logic_error("a deferred response must have its body in memory");
+  bool no_body = false;
+  std::string bytes = head_of(head_only, res, true, no_body);
+  if (!no_body) bytes += res.body;
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, -1);
+      continue;
+    }
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "send");
+    sent += size_t(n);
+  }
+}
+
+// A connection's deferred response still being finished elsewhere: the
+// connection reads on, but handles nothing more, and never closes, before it is sent.
+class InFlight {
+ public:
+  void begin() {
+    std::lock_guard<std::mutex> lk(mu_);
+    busy_ = true;
+  }
+  void end() {
+    std::lock_guard<std::mutex> lk(mu_);
+    busy_ = false;
+    done_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lk(mu_);
+    done_.wait(lk, [&] { return !busy_; });
+  }
+  ~InFlight() { wait(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable done_;
+  bool busy_ = false;
+};
 
 }  // namespace
 
@@ -217,6 +277,7 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
   beast::flat_buffer buffer;
   buffer.reserve(kReadBufferBytes);
   const uint64_t largest_body = std::max(options.max_body_bytes, options.max_spooled_body_bytes);
+  InFlight in_flight;  // declared after nothing it outlives: waited for on every return
   while (true) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(uint32_t(options.max_header_bytes));
@@ -224,6 +285,7 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
     parser.body_limit(options.spool_body ? largest_body : options.max_body_bytes);
     beast::error_code ec;
     bhttp::read_header(stream, buffer, parser, ec);
+    in_flight.wait();  // answers go out in order: the previous one first
     Request req;
     req.remote_address = remote;
     req.secure = secure;
@@ -276,6 +338,7 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
       }
     }
     if (bad_status) keep_alive = false;
+    const bool head_only = req.method == "HEAD";  // (a deferring handler may take `req`)
     Response res;
     try {
       if (bad_status) {
@@ -291,8 +354,45 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
       res.status = 500;
     }
     req.body_sink.reset();  // a body the handler did not take is discarded now
+    if (res.defer) {
+      auto defer = std::move(res.defer);
+      res = Response{};
+      constexpr bool plain = std::is_same_v<Stream, tcp::socket>;
+      if (plain && keep_alive) {
+        // Sent by whichever thread finishes it; this one reads on.
+        int fd = native_fd(stream);
+        in_flight.begin();
+        try {
+          defer([&in_flight, fd, head_only](Response&& done) {
+            try {
+              send_deferred(fd, head_only, done);
+            } catch (const std::exception& e) {
+              LOG_DEBUG("write failed: " << e.what());
+              ::shutdown(fd, SHUT_RDWR);  // the connection's thread sees it and ends
+            }
+            in_flight.end();
+          });
+          continue;
+        } catch (const std::exception& e) {  // refused before it took the responder
+          in_flight.end();
+          LOG_ERROR("handler fault on " << req.method << " " << req.target << ": " << e.what());
+          res.status = 500;
+        }
+      } else {
+        // TLS (one thread per stream) or a closing connection: wait for it here.
+        std::promise<Response> finished;
+        auto response = finished.get_future();
+        try {
+          defer([&finished](Response&& done) { finished.set_value(std::move(done)); });
+          res = response.get();
+        } catch (const std::exception& e) {
+          LOG_ERROR("handler fault on " << req.method << " " << req.target << ": " << e.what());
+          res.status = 500;
+        }
+      }
+    }
     try {
-      send_response(stream, req, res, keep_alive);
+      send_response(stream, head_only, res, keep_alive);
     } catch (const std::exception& e) {
       LOG_DEBUG("write failed: " << e.what());
       return;

@@ -4,9 +4,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "core/http_client.h"
 
@@ -186,6 +194,114 @@ TEST(HttpServer, ASinkThatFailsGetsA500AndTheConnectionCloses) {
   auto r = client.send("PUT", "http://127.0.0.1:" + std::to_string(server.port()) + "/", {}, std::string(1 << 20, 'a'));
   EXPECT_EQ(r.status, 500);
   EXPECT_FALSE(called);
+}
+
+// Sends `bytes` on a fresh connection and returns everything the server sends
+// back until it closes the connection (or `until` appears in it).
+std::string raw_exchange(uint16_t port, const std::string& bytes, const std::string& until = "") {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
+  if (::send(fd, bytes.data(), bytes.size(), 0) != ssize_t(bytes.size())) throw std::runtime_error("send");
+  std::string got;
+  char buf[4096];
+  while (until.empty() || got.find(until) == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, size_t(n));
+  }
+  ::close(fd);
+  return got;
+}
+
+// A handler answering /slow... later from a thread of its own (as a store
+// finishing a durable write does), everything else at once.
+struct DeferringHandler {
+  std::mutex mu;
+  std::vector<std::string> events;
+  std::vector<std::thread> finishers;
+  void record(const std::string& e) {
+    std::lock_guard<std::mutex> lk(mu);
+    events.push_back(e);
+  }
+  void operator()(Request& req, Response& res) {
+    if (req.path.rfind("/slow", 0) != 0) {
+      record("handled " + req.path);
+      res.body = "now:" + req.path;
+      return;
+    }
+    std::string path = req.path;
+    res.defer = [this, path](Responder respond) {
+      std::lock_guard<std::mutex> lk(mu);
+      finishers.emplace_back([this, path, respond] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        record("finished " + path);
+        Response done;
+        done.status = 201;
+        done.body = "late:" + path;
+        respond(std::move(done));
+      });
+    };
+  }
+  ~DeferringHandler() {
+    for (auto& t : finishers) t.join();
+  }
+};
+
+TEST(HttpServer, ADeferredResponseIsSentByTheThreadThatFinishesIt) {
+  DeferringHandler handler;
+  HttpServer server({}, [&](Request& req, Response& res) { handler(req, res); });
+  server.start();
+  HttpClient client;
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  auto r = client.send("PUT", base + "/slow", {}, "body");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.body, "late:/slow");
+  EXPECT_EQ(client.send("GET", base + "/next", {}).body, "now:/next");  // the connection goes on
+  server.stop();
+}
+
+TEST(HttpServer, PipelinedRequestsAreAnsweredInOrderBehindADeferredOne) {
+  DeferringHandler handler;
+  HttpServer server({}, [&](Request& req, Response& res) { handler(req, res); });
+  server.start();
+  std::string got = raw_exchange(server.port(),
+                                 "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+                                 "GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto slow = got.find("late:/slow"), fast = got.find("now:/fast");
+  ASSERT_NE(slow, std::string::npos) << got;
+  ASSERT_NE(fast, std::string::npos) << got;
+  EXPECT_LT(slow, fast);
+  // The next request is not even handled before the deferred answer is out.
+  std::lock_guard<std::mutex> lk(handler.mu);
+  EXPECT_EQ(handler.events, (std::vector<std::string>{"finished /slow", "handled /fast"}));
+  server.stop();
+}
+
+TEST(HttpServer, AClosingConnectionWaitsForItsDeferredResponse) {
+  DeferringHandler handler;
+  HttpServer server({}, [&](Request& req, Response& res) { handler(req, res); });
+  server.start();
+  std::string got = raw_exchange(server.port(), "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(got.rfind("HTTP/1.1 201", 0), 0u) << got;
+  EXPECT_NE(got.find("late:/slow"), std::string::npos) << got;
+  server.stop();
+}
+
+TEST(HttpServer, ADeferThatFailsBeforeTakingTheResponderGetsA500) {
+  HttpServer server({}, [](Request& req, Response& res) {
+    if (req.path == "/fail") res.defer = [](Responder) { throw std::runtime_error("queue refused"); };
+    else res.body = "ok";
+  });
+  server.start();
+  HttpClient client;
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  EXPECT_EQ(client.send("GET", base + "/fail", {}).status, 500);
+  EXPECT_EQ(client.send("GET", base + "/ok", {}).body, "ok");
+  server.stop();
 }
 
 }  // namespace kiln::http

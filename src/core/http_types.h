@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,6 +102,14 @@ struct Response {
   std::vector<FileBody> files;
   // HEAD responses and 304s carry Content-Length of the entity but no body.
   bool suppress_body = false;
+  // Set by a handler whose response is finished later, on another thread (e.g.
+  // once its write is durable), instead of the fields above: the server calls
+  // it once with a Responder, which must then be called once with the finished
+  // response (in-memory body only). Meanwhile a plain-TCP connection goes on
+  // reading its next request, so no thread waits for the write.
+  std::function<void(std::function<void(Response&&)> responder)> defer;
 };
+
+using Responder = std::function<void(Response&&)>;
 
 }  // namespace kiln::http
