@@ -6,6 +6,7 @@
 // Thread-safety: all methods may be called concurrently from any thread.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -82,6 +83,12 @@ class MetadataStore {
   // Runs `fn` in a transaction and returns once it is durably committed. An
   // exception thrown by `fn` undoes only fn's changes and is rethrown here.
   virtual void write(const std::function<void(MetadataWriter&)>& fn) = 0;
+  // The same write without a thread waiting on it: returns at once, and `then`
+  // runs on a store thread once the write is durable, with nullptr, or once it
+  // failed, with fn's exception or the commit's. `then` must not throw or block
+  // on the store.
+  virtual void write_then(std::function<void(MetadataWriter&)> fn,
+                          std::function<void(std::exception_ptr)> then) = 0;
   // All data file names referenced by any blob or block (for the startup sweep).
   virtual std::vector<std::string> all_files() = 0;
 };

@@ -25,6 +25,9 @@ struct SqliteMetadataStore::Completion {
 
 struct SqliteMetadataStore::Pending {
   const std::function<void(MetadataWriter&)>* fn;
+  // A write_then(): owns its closure, and `then` is called instead of waking anyone.
+  std::function<void(MetadataWriter&)> owned_fn;
+  std::function<void(std::exception_ptr)> then;
   std::exception_ptr error;
   bool done = false;
   std::unique_ptr<Completion> completion;  // set on a batch's first writer: complete it
@@ -46,6 +49,7 @@ SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool durable)
   writer_->db.exec("PRAGMA wal_autocheckpoint=0");
   sqlite3_wal_hook(writer_->db.handle(), &SqliteMetadataStore::on_wal_commit, this);
   checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
+  for (auto& t : completer_threads_) t = std::thread([this] { completer_loop(); });
   writer_thread_ = std::thread([this] { writer_loop(); });
 }
 
@@ -130,6 +134,13 @@ SqliteMetadataStore::~SqliteMetadataStore() {
   }
   queued_.notify_one();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {  // the completers finish what the writer handed them, then stop
+    std::lock_guard<std::mutex> lk(completions_mu_);
+    stopping_completers_ = true;
+  }
+  completion_queued_.notify_all();
+  for (auto& t : completer_threads_)
+    if (t.joinable()) t.join();
   {
     std::lock_guard<std::mutex> lk(checkpoint_mu_);
     stopping_checkpoints_ = true;
@@ -188,14 +199,25 @@ void SqliteMetadataStore::read(const std::function<void(MetadataReader&)>& fn) {
   if (durable_) wait_durable(wal_sync_.last_begun());
 }
 
+void SqliteMetadataStore::enqueue(Pending* p) {
+  std::lock_guard<std::mutex> q(queue_mu_);
+  queue_.push_back(p);
+  if (queue_.size() == 1) queued_.notify_one();
+}
+
+void SqliteMetadataStore::write_then(std::function<void(MetadataWriter&)> fn,
+                                     std::function<void(std::exception_ptr)> then) {
+  auto* p = new Pending;  // deleted by complete_batch, after `then`
+  p->owned_fn = std::move(fn);
+  p->fn = &p->owned_fn;
+  p->then = std::move(then);
+  enqueue(p);
+}
+
 void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) {
   Pending p;
   p.fn = &fn;
-  {
-    std::lock_guard<std::mutex> q(queue_mu_);
-    queue_.push_back(&p);
-    if (queue_.size() == 1) queued_.notify_one();
-  }
+  enqueue(&p);
   // Each waiter sleeps on its own condition variable and mutex (a batch's
   // release then wakes no convoy on one lock) and is woken once: when its
   // batch is durable, or when it is asked to complete its batch.
@@ -215,7 +237,8 @@ void SqliteMetadataStore::write(const std::function<void(MetadataWriter&)>& fn) 
 }
 
 // The writer thread: commits everything queued in one transaction, hands the
-// batch to its first writer to wait for the sync, and goes on with the next.
+// batch to its first waiting writer (or to a completer thread, when nobody
+// waits) to wait for the sync, and goes on with the next.
 void SqliteMetadataStore::writer_loop() {
   std::unique_lock<std::mutex> lk(queue_mu_);
   while (true) {
@@ -234,12 +257,36 @@ void SqliteMetadataStore::writer_loop() {
       } catch (...) {  // no transaction was open
       }
     }
-    Pending* first = c->batch.front();
-    {
+    Pending* first = nullptr;
+    for (Pending* p : c->batch)
+      if (!p->then) {
+        first = p;
+        break;
+      }
+    if (first) {
       std::lock_guard<std::mutex> g(first->mu);
       first->completion = std::move(c);
       first->wake.notify_one();
+    } else {
+      {
+        std::lock_guard<std::mutex> g(completions_mu_);
+        completions_.push_back(std::move(c));
+      }
+      completion_queued_.notify_one();  // unlocked: the woken completer need not wait for the lock
     }
+    lk.lock();
+  }
+}
+
+void SqliteMetadataStore::completer_loop() {
+  std::unique_lock<std::mutex> lk(completions_mu_);
+  while (true) {
+    completion_queued_.wait(lk, [&] { return stopping_completers_ || !completions_.empty(); });
+    if (completions_.empty()) return;
+    auto c = std::move(completions_.front());
+    completions_.pop_front();
+    lk.unlock();
+    complete_batch(*c);
     lk.lock();
   }
 }
@@ -265,6 +312,18 @@ void SqliteMetadataStore::complete_batch(Completion& c) {
   // Each writer's fields were set by the writer thread before it handed the
   // batch over under first->mu; taking q->mu below passes them on to q.
   for (Pending* q : c.batch) {
+    if (q->then) {
+      std::unique_ptr<Pending> owned(q);
+      if (not_durable && !q->error) q->error = not_durable;
+      try {
+        q->then(q->error);
+      } catch (const std::exception& e) {
+        LOG_ERROR("blob: a write's completion failed: " << e.what());
+      } catch (...) {
+        LOG_ERROR("blob: a write's completion failed");
+      }
+      continue;
+    }
     std::lock_guard<std::mutex> g(q->mu);
     if (not_durable && !q->error) q->error = not_durable;
     q->done = true;

@@ -1,7 +1,9 @@
 // MetadataStore on SQLite (WAL). One writer thread applies batches of write
 // closures, one transaction per batch, and goes straight on to the next
-// batch; the first caller of each batch waits for an fdatasync of the WAL
-// that covers it (core/group_sync.h) and releases the others. Readers use a
+// batch; the first waiting caller of each batch waits for an fdatasync of the
+// WAL that covers it (core/group_sync.h) and releases the others. A batch of
+// write_then() calls only, with no caller waiting, is completed the same way
+// by one of two completer threads (two, so two syncs may overlap). Readers use a
 // pool of connections reading committed state concurrently with the writer,
 // with hot records cached in memory. Prepared statements are cached per
 // connection.
@@ -33,6 +35,7 @@ class SqliteMetadataStore : public MetadataStore {
 
   void read(const std::function<void(MetadataReader&)>& fn) override;
   void write(const std::function<void(MetadataWriter&)>& fn) override;
+  void write_then(std::function<void(MetadataWriter&)> fn, std::function<void(std::exception_ptr)> then) override;
   std::vector<std::string> all_files() override;
 
   struct Connection;
@@ -51,8 +54,10 @@ class SqliteMetadataStore : public MetadataStore {
   void checkpoint_loop();
   static constexpr int kWalFramesCheckpoint = 1000;
   static constexpr int kWalFramesWriterCheckpoints = 8000;
+  void enqueue(Pending* p);
   void writer_loop();
   void complete_batch(Completion& c);
+  void completer_loop();
   std::unique_ptr<Connection> borrow_reader();
   void return_reader(std::unique_ptr<Connection> c);
 
@@ -66,6 +71,11 @@ class SqliteMetadataStore : public MetadataStore {
   std::condition_variable queued_;
   bool stopping_ = false;
   std::thread writer_thread_;
+  std::mutex completions_mu_;
+  std::condition_variable completion_queued_;
+  std::deque<std::unique_ptr<Completion>> completions_;
+  bool stopping_completers_ = false;
+  std::thread completer_threads_[GroupSync::kSlots];
   std::unique_ptr<Connection> checkpointer_;
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_wanted_;
