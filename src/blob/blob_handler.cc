@@ -161,43 +161,55 @@ void put_blob(Call& c) {
   std::string tier = type == "BlockBlob" ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
   bool use_file = type == "BlockBlob" && size > kInlineLimit;
   std::string file = use_file ? take_body_file(c) : "";
-  BlobRecord out;
+  struct Written {
+    std::string etag;
+    int64_t last_modified_us = 0;
+  };
+  auto written = std::make_shared<Written>();
+  // Runs on the store's writer thread, maybe after this function returned:
+  // everything it uses is captured by value or reached through `c`.
+  Commit commit = [=](MetadataWriter& w, Call& c) {
+    require_container(w, c.ctx);
+    auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+    if (cond.if_none_match && *cond.if_none_match == "*" && old) throw err::blob_already_exists();
+    check_conditions(cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+    BlobRecord b;
+    make_next_version(b, old, c);
+    b.blob_type = type;
+    b.access_tier = tier;
+    b.size = int64_t(size);
+    b.file = file;
+    // Taken, not copied: only the MD5 (above) and this record need the body.
+    if (!use_file && type == "BlockBlob") b.inline_data = std::move(c.req.body);
+    b.props = props;
+    if (type == "BlockBlob" && b.props.content_md5.empty()) b.props.content_md5 = md5;
+    b.metadata = meta;
+    w.put_blob(b);
+    std::vector<std::string> doomed;
+    if (old && !old->file.empty()) doomed.push_back(old->file);
+    auto staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+    for (const auto& blk : staged) doomed.push_back(blk.file);
+    if (!staged.empty()) w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+    remove_files_after_commit(w, c.be, std::move(doomed));
+    if (use_file) w.sync_dir_before_commit(c.be.files.dir());
+    written->etag = b.etag;
+    written->last_modified_us = b.last_modified_us;
+  };
+  auto respond = [=](Call& c) {
+    c.res.status = 201;
+    c.res.headers.set("ETag", written->etag);
+    c.res.headers.set("Last-Modified", http_date(written->last_modified_us));
+    if (type == "BlockBlob") c.res.headers.set("Content-MD5", md5);
+    c.res.headers.set("x-ms-request-server-encrypted", "true");
+  };
+  if (!use_file) return commit_then_respond(c, std::move(commit), std::move(respond));
   try {
-    c.be.store.write([&](MetadataWriter& w) {
-      require_container(w, c.ctx);
-      auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
-      if (cond.if_none_match && *cond.if_none_match == "*" && old) throw err::blob_already_exists();
-      check_conditions(cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
-      BlobRecord b;
-      make_next_version(b, old, c);
-      b.blob_type = type;
-      b.access_tier = tier;
-      b.size = int64_t(size);
-      b.file = file;
-      // Taken, not copied: only the MD5 (above) and this record need the body.
-      if (!use_file && type == "BlockBlob") b.inline_data = std::move(c.req.body);
-      b.props = props;
-      if (type == "BlockBlob" && b.props.content_md5.empty()) b.props.content_md5 = md5;
-      b.metadata = meta;
-      w.put_blob(b);
-      std::vector<std::string> doomed;
-      if (old && !old->file.empty()) doomed.push_back(old->file);
-      auto staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
-      for (const auto& blk : staged) doomed.push_back(blk.file);
-      if (!staged.empty()) w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
-      remove_files_after_commit(w, c.be, std::move(doomed));
-      if (use_file) w.sync_dir_before_commit(c.be.files.dir());
-      out = std::move(b);
-    });
+    c.be.store.write([&](MetadataWriter& w) { commit(w, c); });
   } catch (...) {
     if (may_discard_files()) c.be.files.remove(file);
     throw;
   }
-  c.res.status = 201;
-  c.res.headers.set("ETag", out.etag);
-  c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
-  if (type == "BlockBlob") c.res.headers.set("Content-MD5", md5);
-  c.res.headers.set("x-ms-request-server-encrypted", "true");
+  respond(c);
 }
 
 void delete_blob(Call& c) {

@@ -249,32 +249,46 @@ std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& hea
                                        head.headers.has("x-ms-content-crc64"));
 }
 
+void finish_call(Call& c, std::exception_ptr error) {
+  http::Request& req = c.req;
+  http::Response& res = c.res;
+  try {
+    if (error) std::rethrow_exception(error);
+    if (c.ctx.op == Operation::kGetBlob || c.ctx.op == Operation::kGetBlobProperties) apply_sas_overrides(req, res);
+    if (c.ctx.op != Operation::kPreflight && req.headers.has("origin")) add_cors_headers(c);
+  } catch (const AzureError& e) {
+    http::Response fresh;
+    // Keep a 416's Content-Range; everything else starts clean.
+    if (e.status == 416 && res.headers.has("Content-Range")) fresh.headers.set("Content-Range", res.headers.get("Content-Range"));
+    res = std::move(fresh);
+    write_error(e, c.ctx.request_id, res);
+    if (e.status == 304) res.body.clear();
+  } catch (const std::exception& e) {
+    LOG_ERROR("blob: " << req.method << " " << req.target << " failed: " << e.what());
+    res = http::Response{};
+    write_error(err::internal_error(), c.ctx.request_id, res);
+  }
+  add_common_headers(req, c.ctx, res);
+}
+
 void BlobService::handle(http::Request& req, http::Response& res) {
   RequestContext ctx;
   ctx.request_id = crypto::fast_uuid4();
   ctx.now_us = timefmt::to_micros(timefmt::now());
   Call call{req, ctx, res, *impl_->backend};
+  call.may_defer = true;
+  std::exception_ptr error;
   try {
     // Refused when its head arrived: the same answer, whatever admitting it
     // again would say now (its body is gone).
     if (auto* refused = dynamic_cast<RefusedBody*>(req.body_sink.get())) throw refused->error;
     admit(req, ctx);
     run(call);
-    if (ctx.op == Operation::kGetBlob || ctx.op == Operation::kGetBlobProperties) apply_sas_overrides(req, res);
-    if (ctx.op != Operation::kPreflight && req.headers.has("origin")) add_cors_headers(call);
-  } catch (const AzureError& e) {
-    http::Response fresh;
-    // Keep a 416's Content-Range; everything else starts clean.
-    if (e.status == 416 && res.headers.has("Content-Range")) fresh.headers.set("Content-Range", res.headers.get("Content-Range"));
-    res = std::move(fresh);
-    write_error(e, ctx.request_id, res);
-    if (e.status == 304) res.body.clear();
-  } catch (const std::exception& e) {
-    LOG_ERROR("blob: " << req.method << " " << req.target << " failed: " << e.what());
-    res = http::Response{};
-    write_error(err::internal_error(), ctx.request_id, res);
+    if (res.defer) return;  // finished by commit_then_respond
+  } catch (...) {
+    error = std::current_exception();
   }
-  add_common_headers(req, ctx, res);
+  finish_call(call, error);
 }
 
 void BlobService::on_bad_request(int status, const http::Request& req, http::Response& res) {

@@ -24,6 +24,44 @@ BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_
   return std::move(*b);
 }
 
+namespace {
+
+// A call finished on a store thread: it owns what the request's thread lent.
+struct DeferredCall {
+  DeferredCall(Call& c) : req(std::move(c.req)), ctx(c.ctx), res(std::move(c.res)), call{req, ctx, res, c.be} {}
+  http::Request req;
+  RequestContext ctx;
+  http::Response res;
+  Call call;
+};
+
+}  // namespace
+
+void commit_then_respond(Call& c, Commit commit, std::function<void(Call&)> respond) {
+  if (!c.may_defer) {
+    c.be.store.write([&](MetadataWriter& w) { commit(w, c); });
+    respond(c);
+    return;
+  }
+  auto d = std::make_shared<DeferredCall>(c);
+  c.res = http::Response{};
+  c.res.defer = [d, commit = std::move(commit), respond = std::move(respond)](http::Responder send) mutable {
+    d->call.be.store.write_then(
+        [d, commit = std::move(commit)](MetadataWriter& w) { commit(w, d->call); },
+        [d, respond = std::move(respond), send = std::move(send)](std::exception_ptr error) {
+          if (!error) {
+            try {
+              respond(d->call);
+            } catch (...) {
+              error = std::current_exception();
+            }
+          }
+          finish_call(d->call, error);
+          send(std::move(d->res));
+        });
+  };
+}
+
 bool may_discard_files() {
   try {
     throw;

@@ -35,7 +35,21 @@ struct Call {
   RequestContext& ctx;
   http::Response& res;
   Backend& be;
+  // The server may finish this call's response later, on a store thread
+  // (commit_then_respond); false once it is being finished that way.
+  bool may_defer = false;
 };
+
+// Everything after an operation, for every response: the operation's error
+// (if any) turned into Azure's, CORS and common headers (blob_service.cc).
+void finish_call(Call& c, std::exception_ptr error);
+
+// Commits `commit` and then fills the answer with `respond`. Where the call
+// may be deferred, no thread waits for the commit: the request moves to the
+// heap, the store runs both once its batch is durable, and the answer goes
+// out from there (http::Response::defer). Otherwise both run here.
+using Commit = std::function<void(MetadataWriter&, Call&)>;
+void commit_then_respond(Call& c, Commit commit, std::function<void(Call&)> respond);
 
 // The addressed container, or ContainerNotFound.
 ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx);

@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "blob/errors.h"
@@ -251,6 +254,78 @@ TEST_P(StoreTest, ConcurrentWritersEachGetTheirOwnOutcome) {
     for (int t = 0; t < kThreads; ++t)
       for (int i = 0; i < kWrites; ++i)
         EXPECT_EQ(bool(r.get_blob("a", "c", "t" + std::to_string(t) + "-" + std::to_string(i), "")), i % 10 != 3);
+  });
+}
+
+// Collects write_then() outcomes, each by name, and waits for them.
+struct Outcomes {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, std::string> by_name;  // "" for success, else the error
+  std::function<void(std::exception_ptr)> for_write(const std::string& name) {
+    return [this, name](std::exception_ptr e) {
+      std::string what;
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          what = x.what();
+        }
+      }
+      std::lock_guard<std::mutex> lk(mu);
+      EXPECT_FALSE(by_name.count(name)) << name << " completed twice";
+      by_name[name] = what;
+      cv.notify_all();
+    };
+  }
+  void wait_for(size_t n) {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return by_name.size() >= n; });
+  }
+};
+
+TEST_P(StoreTest, WritesWithoutAWaitingThreadCompleteOnceEachWithTheirOwnOutcome) {
+  // write_then() batches mix with waiting writers; a failing closure undoes
+  // only itself, and its completion gets its own error.
+  constexpr int kWrites = 300;
+  Outcomes outcomes;
+  std::thread waiting([&] {
+    for (int i = 0; i < 50; ++i) store_->write([&](MetadataWriter& w) { w.put_blob(blob("sync" + std::to_string(i))); });
+  });
+  for (int i = 0; i < kWrites; ++i) {
+    std::string name = "async" + std::to_string(i);
+    store_->write_then(
+        [this, name, i](MetadataWriter& w) {
+          w.put_blob(blob(name));
+          if (i % 10 == 3) throw std::runtime_error("refused " + name);
+        },
+        outcomes.for_write(name));
+  }
+  waiting.join();
+  outcomes.wait_for(kWrites);
+  store_->read([&](MetadataReader& r) {
+    for (int i = 0; i < kWrites; ++i) {
+      std::string name = "async" + std::to_string(i);
+      bool refused = i % 10 == 3;
+      EXPECT_EQ(outcomes.by_name[name], refused ? "refused " + name : "");
+      EXPECT_EQ(bool(r.get_blob("a", "c", name, "")), !refused);
+    }
+    for (int i = 0; i < 50; ++i) EXPECT_TRUE(r.get_blob("a", "c", "sync" + std::to_string(i), ""));
+  });
+}
+
+TEST_P(StoreTest, ClosingTheStoreCompletesTheWritesItAccepted) {
+  Outcomes outcomes;
+  for (int i = 0; i < 200; ++i) {
+    std::string name = "n" + std::to_string(i);
+    store_->write_then([this, name](MetadataWriter& w) { w.put_blob(blob(name)); }, outcomes.for_write(name));
+  }
+  store_.reset();  // returns only once every accepted write is completed
+  EXPECT_EQ(outcomes.by_name.size(), 200u);
+  for (const auto& [name, error] : outcomes.by_name) EXPECT_EQ(error, "") << name;
+  store_ = std::make_unique<SqliteMetadataStore>(dir_ + "/m.db", GetParam());
+  store_->read([&](MetadataReader& r) {
+    for (int i = 0; i < 200; ++i) EXPECT_TRUE(r.get_blob("a", "c", "n" + std::to_string(i), ""));
   });
 }
 

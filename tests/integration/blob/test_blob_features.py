@@ -195,6 +195,17 @@ def test_service_properties_and_cors_preflight(kiln, service):
     r = requests.get(f"{kiln.blob_url}?comp=list&{full_account_sas(kiln)}", headers={"Origin": "http://example.com"})
     assert r.status_code == 200
     assert r.headers.get("Access-Control-Allow-Origin") == "http://example.com"
+    # A small Put Blob is answered from the store's thread once durable: with
+    # the same CORS and common headers as any other answer.
+    service.create_container("corsput")
+    r = requests.put(f"{kiln.blob_url}/corsput/b?{full_account_sas(kiln)}", data=b"hello",
+                     headers={"Origin": "http://example.com", "x-ms-blob-type": "BlockBlob",
+                              "x-ms-version": "2021-12-02", "x-ms-client-request-id": "put-1"})
+    assert r.status_code == 201, r.text
+    assert r.headers.get("Access-Control-Allow-Origin") == "http://example.com"
+    assert r.headers["x-ms-version"] == "2021-12-02" and r.headers["x-ms-client-request-id"] == "put-1"
+    assert r.headers["x-ms-request-id"] and r.headers["ETag"] and r.headers["Content-MD5"] == "XUFAKrxLKna5cZ2REBfFkg=="
+    service.delete_container("corsput")
     service.set_service_properties(cors=[])
 
 
