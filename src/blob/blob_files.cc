@@ -69,6 +69,23 @@ std::string BlobFiles::md5(const std::string& name) const {
   return md5.finish();
 }
 
+std::string BlobFiles::md5(const std::vector<Piece>& pieces) const {
+  crypto::Md5 md5;
+  std::string buf;
+  for (const auto& piece : pieces) {
+    Fd in{::open(path(piece.name).c_str(), O_RDONLY | O_CLOEXEC)};
+    if (in.fd < 0) throw_errno("open " + piece.name);
+    if (buf.empty()) buf.resize(1 << 20);
+    for (uint64_t done = 0; done < piece.length;) {
+      size_t want = size_t(std::min<uint64_t>(buf.size(), piece.length - done));
+      fs::pread_all(in.fd, buf.data(), want, piece.offset + done);
+      md5.update(std::string_view(buf.data(), want));
+      done += want;
+    }
+  }
+  return md5.finish();
+}
+
 std::string BlobFiles::write_new(const std::function<void(int fd)>& fill) {
   NewFile f = create_empty();
   try {
@@ -190,12 +207,12 @@ void BlobFiles::write_at(const std::string& name, uint64_t offset, std::string_v
   if (durable_ && ::fdatasync(fd.fd) != 0) throw_errno("fsync " + name);
 }
 
-void BlobFiles::write_at(const std::string& name, uint64_t offset, const Piece& from) {
+void BlobFiles::write_at(const std::string& name, uint64_t offset, const std::vector<Piece>& from) {
   Fd fd{::open(path(name).c_str(), O_WRONLY | O_CLOEXEC)};
   if (fd.fd < 0) throw_errno("open " + name);
   if (::lseek(fd.fd, off_t(offset), SEEK_SET) < 0) throw_errno("seek " + name);
   std::string buf;
-  copy_piece(from, fd.fd, buf);
+  for (const auto& piece : from) copy_piece(piece, fd.fd, buf);
   if (durable_ && ::fdatasync(fd.fd) != 0) throw_errno("fsync " + name);
 }
 

@@ -64,9 +64,11 @@ class BlobFiles {
   std::string copy(const std::string& name, uint64_t length);
   // Writes `data` (or the bytes of `from`) at `offset` of an existing file and makes it durable.
   void write_at(const std::string& name, uint64_t offset, std::string_view data);
-  void write_at(const std::string& name, uint64_t offset, const Piece& from);
+  void write_at(const std::string& name, uint64_t offset, const std::vector<Piece>& from);
   // The MD5 (raw 16 bytes) of a plain file's bytes, read a bounded buffer at a time.
   std::string md5(const std::string& name) const;
+  // The MD5 (raw 16 bytes) of file ranges, in order.
+  std::string md5(const std::vector<Piece>& pieces) const;
   // Opens a plain file for reading; returns -1 if the file does not exist.
   int open(const std::string& name) const;
   void remove(const std::string& name) const;  // every extent of an extent list

@@ -32,7 +32,7 @@ TEST_F(BlobFilesTest, CreateConcatLinkCopy) {
   EXPECT_EQ(read(f, copied), "hello");
   f.write_at(copied, 5, "!!");
   EXPECT_EQ(read(f, copied), "hello!!");
-  f.write_at(copied, 7, BlobFiles::Piece{b, 1, 3});  // from another file's range
+  f.write_at(copied, 7, {BlobFiles::Piece{b, 1, 3}});  // from another file's range
   EXPECT_EQ(read(f, copied), "hello!!orl");
   EXPECT_EQ(read(f, linked), "hello worldel");  // copies are independent
   EXPECT_LT(f.open("missing"), 0);

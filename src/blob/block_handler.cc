@@ -279,13 +279,15 @@ void append_block(Call& c) {
   if (size == 0) throw err::invalid_header_value("Content-Length", "0");
   if (size > max_append_block_bytes(c.req.headers)) throw err::request_body_too_large();
   std::string md5 = verify_body(c.req, c.res);
+  AppendBytes bytes{size, {}, c.req.body};
   // A body over 64 KiB arrived in a file of its own (spooled): copied from there.
-  std::optional<BlobFiles::Piece> spooled;
-  if (const SpooledBody* body = SpooledBody::of(c.req)) spooled = body->bytes();
-  append_bytes(c, size, spooled ? &*spooled : nullptr, md5);
+  if (const SpooledBody* body = SpooledBody::of(c.req)) bytes.pieces.push_back(body->bytes());
+  append_bytes(c, bytes, md5);
 }
 
-void append_bytes(Call& c, uint64_t size, const BlobFiles::Piece* from, const std::string& md5) {
+void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5) {
+  const uint64_t size = bytes.size;
+  const bool from_files = !bytes.pieces.empty();
   auto max_size = int_header(c.req.headers, "x-ms-blob-condition-maxsize");
   auto append_pos = int_header(c.req.headers, "x-ms-blob-condition-appendpos");
   Conditions cond = parse_conditions(c.req.headers);
@@ -305,11 +307,11 @@ void append_bytes(Call& c, uint64_t size, const BlobFiles::Piece* from, const st
     // Bytes go past the committed length, where no reader looks, before the commit.
     std::string new_file;
     if (b.file.empty()) {
-      new_file = from ? c.be.files.concat({*from}) : c.be.files.create(c.req.body);
-    } else if (from) {
-      c.be.files.write_at(b.file, uint64_t(b.size), *from);
+      new_file = from_files ? c.be.files.concat(bytes.pieces) : c.be.files.create(bytes.memory);
+    } else if (from_files) {
+      c.be.files.write_at(b.file, uint64_t(b.size), bytes.pieces);
     } else {
-      c.be.files.write_at(b.file, uint64_t(b.size), c.req.body);
+      c.be.files.write_at(b.file, uint64_t(b.size), bytes.memory);
     }
     bool changed = false;
     BlobRecord out;

@@ -149,27 +149,37 @@ std::pair<uint64_t, uint64_t> source_range(const Call& c, uint64_t size) {
   return {start, length};
 }
 
-// Copies a source range file to file (memory stays flat whatever its size)
-// into a new data file the caller owns, checked against the MD5 the client
-// expects of it (x-ms-source-content-md5); `md5` gets that MD5 when it was sent.
-std::string copy_source_range(Call& c, const BlobRecord& source, uint64_t start, uint64_t length, std::string& md5) {
-  const std::string* sent_md5 = c.req.headers.find("x-ms-source-content-md5");
-  if (sent_md5) {
-    auto raw = crypto::base64_decode(*sent_md5);
+// The MD5 (base64) the client expects of the source range
+// (x-ms-source-content-md5): nullptr when not sent, InvalidMd5 when malformed.
+const std::string* expected_source_md5(const Call& c) {
+  const std::string* sent = c.req.headers.find("x-ms-source-content-md5");
+  if (sent) {
+    auto raw = crypto::base64_decode(*sent);
     if (!raw || raw->size() != 16) throw err::invalid_md5();
   }
-  std::string file = source.file.empty() ? c.be.files.create(source.inline_data.substr(size_t(start), size_t(length)))
-                                         : c.be.files.concat(BlobFiles::locate(source.file, start, length));
-  try {
-    if (sent_md5) {
-      md5 = crypto::base64_encode(c.be.files.md5(file));
-      if (md5 != *sent_md5) throw err::md5_mismatch(*sent_md5, md5);
-    }
-  } catch (...) {
-    c.be.files.remove(file);
-    throw;
-  }
-  return file;
+  return sent;
+}
+
+// `actual` (raw MD5 of the bytes read) in base64, or Md5Mismatch.
+std::string check_source_md5(const std::string& expected, const std::string& actual) {
+  std::string md5 = crypto::base64_encode(actual);
+  if (md5 != expected) throw err::md5_mismatch(expected, md5);
+  return md5;
+}
+
+// The bytes of a source range, where they already are: the source's file
+// ranges or its inline bytes. A committed range never changes (an overwrite
+// gets a new file), so they are read in place.
+AppendBytes source_bytes(const BlobRecord& source, uint64_t start, uint64_t length) {
+  AppendBytes bytes{length, {}, {}};
+  if (source.file.empty()) bytes.memory = std::string_view(source.inline_data).substr(size_t(start), size_t(length));
+  else bytes.pieces = BlobFiles::locate(source.file, start, length);
+  return bytes;
+}
+
+// The MD5 (raw) of `bytes`, read a bounded buffer at a time.
+std::string md5_of(Call& c, const AppendBytes& bytes) {
+  return bytes.pieces.empty() ? crypto::md5(bytes.memory) : c.be.files.md5(bytes.pieces);
 }
 
 }  // namespace
@@ -180,8 +190,11 @@ void put_block_from_url(Call& c) {
   auto [start, length] = source_range(c, uint64_t(source.size));
   if (length > kMaxBlockBytes) throw err::invalid_header_value("x-ms-source-range", c.req.headers.get("x-ms-source-range"));
   std::string id = require_block_id(c);
+  AppendBytes bytes = source_bytes(source, start, length);
   std::string md5;
-  std::string file = copy_source_range(c, source, start, length, md5);
+  if (const std::string* expected = expected_source_md5(c)) md5 = check_source_md5(*expected, md5_of(c, bytes));
+  // A block owns its file: the range is copied file to file (memory stays flat).
+  std::string file = bytes.pieces.empty() ? c.be.files.create(bytes.memory) : c.be.files.concat(bytes.pieces);
   stage_block(c, id, file, length);
   if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
 }
@@ -192,16 +205,11 @@ void append_block_from_url(Call& c) {
   BlobRecord source = load_copy_source(c, source_url);
   auto [start, length] = source_range(c, uint64_t(source.size));
   if (length > max_append_block_bytes(c.req.headers)) throw err::request_body_too_large();
+  // Appended straight from the source: no private copy first.
+  AppendBytes bytes = source_bytes(source, start, length);
   std::string md5;
-  std::string file = copy_source_range(c, source, start, length, md5);
-  // The copy is only read from: append_bytes writes the bytes into the blob's own file.
-  struct Remove {
-    Call& c;
-    const std::string& file;
-    ~Remove() { c.be.files.remove(file); }
-  } remove{c, file};
-  BlobFiles::Piece bytes{file, 0, length};
-  append_bytes(c, length, &bytes, md5);
+  if (const std::string* expected = expected_source_md5(c)) md5 = check_source_md5(*expected, md5_of(c, bytes));
+  append_bytes(c, bytes, md5);
 }
 
 void abort_copy_blob(Call& c) {

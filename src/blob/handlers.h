@@ -51,10 +51,17 @@ void stage_block(Call& c, const std::string& id, const std::string& file, uint64
 void put_block_list(Call& c);
 void get_block_list(Call& c);
 void append_block(Call& c);
-// Append Block's part that Append Block From URL shares: appends `size` bytes,
-// the request body's or those of `from` (a file range), under the request's
-// append conditions, and answers; `md5` (base64, may be empty) is returned as Content-MD5.
-void append_bytes(Call& c, uint64_t size, const BlobFiles::Piece* from, const std::string& md5);
+// The bytes an append adds: ranges of existing files (a spooled body, a copy
+// source) when `pieces` is not empty, else bytes in memory.
+struct AppendBytes {
+  uint64_t size = 0;
+  std::vector<BlobFiles::Piece> pieces;
+  std::string_view memory;
+};
+// Append Block's part that Append Block From URL shares: appends `bytes` under
+// the request's append conditions, and answers; `md5` (base64, may be empty)
+// is returned as Content-MD5.
+void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5);
 
 // copy_handler.cc
 void copy_blob(Call& c);

@@ -165,6 +165,19 @@ def test_append_block_from_url(kiln, container):
     assert e.value.error_code == "AppendPositionConditionNotMet"
     assert b.download_blob().readall() == data[1000:201_000] + b"234"
     assert b.get_blob_properties().append_blob_committed_block_count == 2
+    # A block blob committed from two staged blocks: a range across both (read from
+    # both files, MD5 checked), then a range of the append blob itself.
+    staged = container.get_blob_client("append-staged-source")
+    parts = [os.urandom(100_000), os.urandom(100_000)]
+    for i, part in enumerate(parts):
+        staged.stage_block(f"b{i}", part)
+    staged.commit_block_list(["b0", "b1"])
+    across = (parts[0] + parts[1])[90_000:110_000]
+    b.append_block_from_url(f"{staged.url}?{sas}", source_offset=90_000, source_length=20_000,
+                            source_content_md5=hashlib.md5(across).digest())
+    b.append_block_from_url(f"{b.url}?{sas}", source_offset=0, source_length=1000)
+    expected = data[1000:201_000] + b"234" + across
+    assert b.download_blob().readall() == expected + expected[:1000]
 
 
 def test_page_blobs_are_refused_clearly(container):
