@@ -261,7 +261,8 @@ BlobRecord modify_blob(Call& c, Fn&& fn) {
   Conditions cond = parse_conditions(c.req.headers);
   BlobRecord out;
   c.be.store.write([&](MetadataWriter& w) {
-    BlobRecord b = require_blob(w, c.ctx);
+    // With its block list: the record is written back whole.
+    BlobRecord b = require_blob(w, c.ctx, true);
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     fn(b);
     w.put_blob(b);
@@ -329,7 +330,7 @@ void set_blob_tier(Call& c) {
   if (tier.empty()) throw err::missing_required_header("x-ms-access-tier");
   if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
   c.be.store.write([&](MetadataWriter& w) {
-    BlobRecord b = require_blob(w, c.ctx);
+    BlobRecord b = require_blob(w, c.ctx, true);  // written back whole, block list included
     if (b.blob_type != "BlockBlob") throw err::invalid_blob_type();
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
     b.access_tier = tier;  // Azure does not change ETag or Last-Modified for a tier change
@@ -347,7 +348,7 @@ void snapshot_blob(Call& c) {
   std::string linked;
   try {
     c.be.store.write([&](MetadataWriter& w) {
-      base = require_blob(w, c.ctx);
+      base = require_blob(w, c.ctx, true);  // a snapshot keeps the block list too
       check_conditions(cond, true, base.etag, base.last_modified_us, false);
       check_lease_access(effective_lease(base.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
       BlobRecord s = base;

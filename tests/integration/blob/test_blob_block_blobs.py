@@ -147,6 +147,17 @@ def test_blocks_commit_and_block_list(container):
     b.stage_block(new, b"Z" * 10)
     b.commit_block_list([BlobBlock(ids[0]), BlobBlock(new)])
     assert b.download_blob().readall() == b"A" * 1000 + b"Z" * 10
+    # Writes that rewrite the blob's record keep its committed block list (a
+    # client appending blocks recommits the committed ones), and a snapshot has it too.
+    b.set_blob_metadata({"k": "v"})
+    b.set_http_headers(ContentSettings(content_type="text/plain"))
+    b.set_standard_blob_tier("Cool")
+    snap = b.create_snapshot()
+    for client in (b, container.get_blob_client("blocks", snapshot=snap["snapshot"])):
+        committed, _ = client.get_block_list("committed")
+        assert [x.id for x in committed] == [ids[0], new]
+    b.commit_block_list([BlobBlock(ids[0]), BlobBlock(new), BlobBlock(new)])
+    assert b.download_blob().readall() == b"A" * 1000 + b"Z" * 20
     with pytest.raises(HttpResponseError) as e:
         b.commit_block_list([BlobBlock(base64.b64encode(b"block-404").decode())])
     assert e.value.error_code == "InvalidBlockList"
