@@ -135,6 +135,7 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
   b.metadata.clear();
   b.lease = LeaseRecord{};
   b.access_tier.clear();
+  b.tags.clear();
   b.copy_id.clear();
   b.copy_source.clear();
   b.copy_status.clear();
@@ -158,6 +159,12 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
       return r.object([&](const std::string& k) {
         if (!r.string(value)) return false;
         b.metadata[k] = value;
+        return true;
+      });
+    if (key == "tags")
+      return r.object([&](const std::string& k) {
+        if (!r.string(value)) return false;
+        b.tags[k] = value;
         return true;
       });
     if (key == "lease") {
@@ -268,7 +275,12 @@ std::string write_blob_doc(const BlobRecord& b) {
       ObjectWriter m(o.nested("meta"));
       for (const auto& [k, v] : b.metadata) m.str(k, v);
     }
-    o.num("mtime", b.last_modified_us).num("size", b.size).str("tier", b.access_tier).str("type", b.blob_type);
+    o.num("mtime", b.last_modified_us).num("size", b.size);
+    if (!b.tags.empty()) {
+      ObjectWriter t(o.nested("tags"));
+      for (const auto& [k, v] : b.tags) t.str(k, v);
+    }
+    o.str("tier", b.access_tier).str("type", b.blob_type);
   }
   return out;
 }

@@ -12,7 +12,7 @@ TEST(BlobDocReader, ReadsEveryStoredField) {
       R"("progress":"3/3","source":"http://x/a?b=\"c\"","status":"success"},"ct":"text/plain",)"
       R"("ctime":-7,"etag":"\"0x8D1\"","lease":{"duration":-1,"expires":0,"id":"lid","state":"leased"},)"
       R"("md5":"abc==","meta":{"Key":"v\\al\nue\u00e9\ud83d\ude00","other":""},"mtime":123456789012345,)"
-      R"("size":4096,"tier":"Cool","type":"AppendBlob"})",
+      R"("size":4096,"tags":{"a":"1","A":""},"tier":"Cool","type":"AppendBlob"})",
       b));
   EXPECT_EQ(b.append_count, 2);
   EXPECT_EQ(b.props.cache_control, "no-cache");
@@ -35,6 +35,7 @@ TEST(BlobDocReader, ReadsEveryStoredField) {
   EXPECT_EQ(b.last_modified_us, 123456789012345);
   EXPECT_EQ(b.size, 4096);
   EXPECT_EQ(b.access_tier, "Cool");
+  EXPECT_EQ(b.tags, (BlobTags{{"A", ""}, {"a", "1"}}));
   EXPECT_EQ(b.blob_type, "AppendBlob");
 }
 
@@ -42,6 +43,7 @@ TEST(BlobDocReader, MissingMembersTakeDefaultsAndOldValuesAreCleared) {
   BlobRecord b;
   b.copy_id = "stale";
   b.metadata["stale"] = "x";
+  b.tags["stale"] = "x";
   b.size = 9;
   ASSERT_TRUE(read_blob_doc(R"({"etag":"e"})", b));
   EXPECT_EQ(b.blob_type, "BlockBlob");
@@ -49,6 +51,7 @@ TEST(BlobDocReader, MissingMembersTakeDefaultsAndOldValuesAreCleared) {
   EXPECT_EQ(b.etag, "e");
   EXPECT_TRUE(b.copy_id.empty());
   EXPECT_TRUE(b.metadata.empty());
+  EXPECT_TRUE(b.tags.empty());
   EXPECT_EQ(b.lease.state, "available");
 }
 
@@ -87,6 +90,8 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   in.lease.expires_us = 99;
   in.append_count = 3;
   in.access_tier = "Cool";
+  in.tags["Project"] = "kiln";
+  in.tags["project"] = "";  // tag keys are case-sensitive
   in.copy_id = "cid";
   in.copy_source = "http://x/a?b=\"c\"";
   in.copy_status = "success";
@@ -112,6 +117,7 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   EXPECT_EQ(out.lease.expires_us, in.lease.expires_us);
   EXPECT_EQ(out.append_count, in.append_count);
   EXPECT_EQ(out.access_tier, in.access_tier);
+  EXPECT_EQ(out.tags, in.tags);
   EXPECT_EQ(out.copy_id, in.copy_id);
   EXPECT_EQ(out.copy_source, in.copy_source);
   EXPECT_EQ(out.copy_status, in.copy_status);

@@ -9,6 +9,7 @@
 #include "blob/lease.h"
 #include "blob/names.h"
 #include "blob/response_util.h"
+#include "blob/tags.h"
 #include "core/crypto.h"
 #include "core/time_format.h"
 
@@ -107,6 +108,7 @@ void get_blob(Call& c, bool head) {
   }
   if (!head && !b.file.empty() && !opened) throw err::internal_error();
   check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
+  check_if_tags(c.req.headers, b.tags);
   if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
   add_blob_headers(b, c.ctx.now_us, c.res);
   uint64_t size = uint64_t(b.size);
@@ -158,6 +160,7 @@ void put_blob(Call& c) {
   BlobProperties props = read_content_properties(c.req.headers, true);
   Metadata meta = read_metadata(c.req.headers);
   Conditions cond = parse_conditions(c.req.headers);
+  BlobTags tags = request_tags(c.req.headers);
   std::string tier = type == "BlockBlob" ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
   bool use_file = type == "BlockBlob" && size > kInlineLimit;
   std::string file = use_file ? take_body_file(c) : "";
@@ -173,9 +176,11 @@ void put_blob(Call& c) {
     auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
     if (cond.if_none_match && *cond.if_none_match == "*" && old) throw err::blob_already_exists();
     check_conditions(cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+    check_if_tags(c.req.headers, old ? old->tags : BlobTags{}, bool(old));
     BlobRecord b;
     make_next_version(b, old, c);
     b.blob_type = type;
+    b.tags = tags;
     b.access_tier = tier;
     b.size = int64_t(size);
     b.file = file;
@@ -220,6 +225,7 @@ void delete_blob(Call& c) {
   c.be.store.write([&](MetadataWriter& w) {
     BlobRecord b = require_blob(w, c.ctx);
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    check_if_tags(c.req.headers, b.tags);
     std::vector<std::string> doomed;
     if (!c.ctx.snapshot.empty()) {
       w.delete_blob(b.account, b.container, b.name, b.snapshot);

@@ -75,6 +75,10 @@ void run(Call& c) {
     case Operation::kAppendBlockFromUrl: return append_block_from_url(c);
     case Operation::kAbortCopyBlob: return abort_copy_blob(c);
     case Operation::kSetBlobTier: return set_blob_tier(c);
+    case Operation::kSetBlobTags: return set_blob_tags(c);
+    case Operation::kGetBlobTags: return get_blob_tags(c);
+    case Operation::kFindBlobsByTags:
+    case Operation::kFindBlobsByTagsInContainer: return find_blobs_by_tags(c);
     case Operation::kUnsupportedService:
     case Operation::kUnsupportedContainer:
     case Operation::kUnsupportedBlob:

@@ -10,6 +10,7 @@
 #include "blob/lease.h"
 #include "blob/response_util.h"
 #include "blob/spooled_body.h"
+#include "blob/tags.h"
 #include "blob/xml_parse.h"
 #include "blob/xml_util.h"
 #include "core/crypto.h"
@@ -89,6 +90,7 @@ void put_block_list(Call& c) {
   for (const auto& e : entries)
     if (!crypto::base64_decode(e.id)) throw err::invalid_block_list();
   Conditions cond = parse_conditions(c.req.headers);
+  BlobTags tags = request_tags(c.req.headers);
   BlobProperties props;
   props.content_type = c.req.headers.get("x-ms-blob-content-type");
   props.content_encoding = c.req.headers.get("x-ms-blob-content-encoding");
@@ -194,9 +196,11 @@ void put_block_list(Call& c) {
           return;
         }
         check_conditions(cond, bool(now_old), now_old ? now_old->etag : "", now_old ? now_old->last_modified_us : 0, false);
+        check_if_tags(c.req.headers, now_old ? now_old->tags : BlobTags{}, bool(now_old));
         BlobRecord b;
         make_next_version(b, now_old, c);
         b.blob_type = "BlockBlob";
+        b.tags = tags;
         b.access_tier = tier;
         b.size = int64_t(total);
         b.file = file;

@@ -5,6 +5,7 @@
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
+#include "blob/tags.h"
 #include "core/crypto.h"
 #include "core/url.h"
 
@@ -85,6 +86,7 @@ void copy_blob(Call& c) {
   bool meta_sent = false;
   for (const auto& [k, v] : c.req.headers.all())
     if (lower(k).rfind("x-ms-meta-", 0) == 0) meta_sent = true;
+  BlobTags tags = request_tags(c.req.headers);
   BlobRecord source = load_copy_source(c, source_url);
   std::string file;
   if (!source.file.empty()) {
@@ -103,6 +105,7 @@ void copy_blob(Call& c) {
       b.lease = LeaseRecord{};
       make_next_version(b, old, c);
       if (meta_sent) b.metadata = meta;
+      b.tags = tags;  // the source's tags are not copied
       b.copy_id = crypto::uuid4();
       b.copy_source = source_url;
       b.copy_status = "success";

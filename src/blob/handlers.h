@@ -42,6 +42,11 @@ void set_blob_tier(Call& c);
 // x-ms-access-tier of Put Blob / Put Block List / Set Blob Tier: "" if absent.
 std::string read_access_tier(const http::Headers& h, const char* header);
 
+// tags_handler.cc
+void set_blob_tags(Call& c);
+void get_blob_tags(Call& c);
+void find_blobs_by_tags(Call& c);  // account or container level
+
 // block_handler.cc
 void put_block(Call& c);
 // Put Block's parts that Put Block From URL shares: the checked block id, and

@@ -7,6 +7,7 @@
 #include "blob/lease.h"
 #include "blob/listing.h"
 #include "blob/response_util.h"
+#include "blob/tags.h"
 #include "blob/xml_util.h"
 #include "core/time_format.h"
 
@@ -14,7 +15,7 @@ namespace kiln::blob {
 namespace {
 
 struct Include {
-  bool metadata = false, snapshots = false, uncommitted = false, copy = false;
+  bool metadata = false, snapshots = false, uncommitted = false, copy = false, tags = false;
 };
 
 Include read_include(const http::Request& req) {
@@ -29,9 +30,10 @@ Include read_include(const http::Request& req) {
     else if (item == "snapshots") inc.snapshots = true;
     else if (item == "uncommittedblobs") inc.uncommitted = true;
     else if (item == "copy") inc.copy = true;
-    else if (item == "deleted" || item == "tags" || item == "versions" || item == "immutabilitypolicy" ||
+    else if (item == "tags") inc.tags = true;
+    else if (item == "deleted" || item == "versions" || item == "immutabilitypolicy" ||
              item == "legalhold" || item == "deletedwithversions" || item.empty()) {
-      // Accepted: Kiln has no soft delete, tags or versions, so nothing extra to list.
+      // Accepted: Kiln has no soft delete or versions, so nothing extra to list.
     } else {
       throw err::invalid_query_parameter_value("include", v);
     }
@@ -81,12 +83,15 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
     x.elem("CopyId", b.copy_id).elem("CopyStatus", b.copy_status).elem("CopySource", b.copy_source)
         .elem("CopyProgress", b.copy_progress).elem("CopyCompletionTime", http_date(b.copy_completion_us));
   }
-  x.elem("ServerEncrypted", "true").close("Properties");
+  x.elem("ServerEncrypted", "true");
+  if (!b.tags.empty()) x.elem("TagCount", std::to_string(b.tags.size()));
+  x.close("Properties");
   if (inc.metadata) {
     x.open("Metadata");
     for (const auto& [k, v] : b.metadata) x.elem(k, v);
     x.close("Metadata");
   }
+  if (inc.tags && !b.tags.empty()) write_tags(x, b.tags);
   x.close("Blob");
 }
 

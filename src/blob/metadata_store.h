@@ -25,7 +25,7 @@ class MetadataReader {
   // Containers with `prefix`, name >= start_at, in name order, at most `limit`.
   virtual std::vector<ContainerRecord> list_containers(const std::string& account, const std::string& prefix,
                                                        const std::string& start_at, size_t limit) = 0;
-  // `with_blocks` loads committed_blocks (only Get Block List needs them).
+  // `with_blocks` loads committed_blocks (Get Block List, and writers putting the record back).
   virtual std::optional<BlobRecord> get_blob(const std::string& account, const std::string& container,
                                              const std::string& name, const std::string& snapshot,
                                              bool with_blocks = false) = 0;

@@ -16,7 +16,8 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     }
     if (restype == "service" && comp == "stats" && get) return Operation::kGetServiceStats;
     if (comp == "list" && get) return Operation::kListContainers;
-    if (comp == "batch" || comp == "userdelegationkey" || comp == "blobs") return Operation::kUnsupportedService;
+    if (comp == "blobs" && get) return Operation::kFindBlobsByTags;
+    if (comp == "batch" || comp == "userdelegationkey") return Operation::kUnsupportedService;
     return Operation::kUnknown;
   }
   if (!has_blob) {
@@ -38,7 +39,9 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
       if (m == "PUT") return Operation::kLeaseContainer;
     } else if (comp == "list") {
       if (get) return Operation::kListBlobs;
-    } else if (comp == "batch" || comp == "blobs" || comp == "undelete" || comp == "rename") {
+    } else if (comp == "blobs") {
+      if (get) return Operation::kFindBlobsByTagsInContainer;
+    } else if (comp == "batch" || comp == "undelete" || comp == "rename") {
       return Operation::kUnsupportedContainer;
     }
     return Operation::kUnknown;
@@ -69,7 +72,11 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
   }
   if (comp == "copy" && m == "PUT") return Operation::kAbortCopyBlob;
   if (comp == "tier" && m == "PUT") return Operation::kSetBlobTier;
-  if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" || comp == "tags" ||
+  if (comp == "tags") {
+    if (m == "PUT") return Operation::kSetBlobTags;
+    if (m == "GET") return Operation::kGetBlobTags;
+  }
+  if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" ||
       comp == "undelete" || comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
       comp == "legalhold" || comp == "seal")
     return Operation::kUnsupportedBlob;
@@ -91,6 +98,7 @@ const OperationInfo& info(Operation op) {
     OP(kGetServiceStats, R::kService, false, "r")
     OP(kListContainers, R::kService, false, "l")
     OP(kGetAccountInfo, R::kService, false, "rwdlacup")
+    OP(kFindBlobsByTags, R::kService, false, "f")
     OP(kUnsupportedService, R::kService, true, "")
     OP(kCreateContainer, R::kContainer, true, "cw")
     OP(kDeleteContainer, R::kContainer, true, "d")
@@ -101,6 +109,7 @@ const OperationInfo& info(Operation op) {
     OP(kSetContainerAcl, R::kContainer, true, "w")
     OP(kLeaseContainer, R::kContainer, true, "w")
     OP(kListBlobs, R::kContainer, false, "l")
+    OP(kFindBlobsByTagsInContainer, R::kContainer, false, "f")
     OP(kUnsupportedContainer, R::kContainer, true, "")
     OP(kGetBlob, R::kObject, false, "r")
     OP(kGetBlobProperties, R::kObject, false, "r")
@@ -120,6 +129,8 @@ const OperationInfo& info(Operation op) {
     OP(kAppendBlockFromUrl, R::kObject, true, "aw")
     OP(kAbortCopyBlob, R::kObject, true, "w")
     OP(kSetBlobTier, R::kObject, true, "w")
+    OP(kSetBlobTags, R::kObject, true, "t")
+    OP(kGetBlobTags, R::kObject, false, "t")
     OP(kUnsupportedBlob, R::kObject, true, "")
 #undef OP
     default:

@@ -13,14 +13,14 @@ enum class Operation {
   kUnknown,
   // Service
   kPreflight, kGetServiceProperties, kSetServiceProperties, kGetServiceStats, kListContainers,
-  kGetAccountInfo, kUnsupportedService,
+  kGetAccountInfo, kFindBlobsByTags, kUnsupportedService,
   // Container
   kCreateContainer, kDeleteContainer, kGetContainerProperties, kGetContainerMetadata, kSetContainerMetadata,
-  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kUnsupportedContainer,
+  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kUnsupportedContainer,
   // Blob
   kGetBlob, kGetBlobProperties, kPutBlob, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
-  kAppendBlockFromUrl, kAbortCopyBlob, kSetBlobTier, kUnsupportedBlob,
+  kAppendBlockFromUrl, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kUnsupportedBlob,
 };
 
 enum class ResourceType { kService, kContainer, kObject };

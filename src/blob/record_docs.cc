@@ -81,6 +81,9 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.lease = lease_from(j["lease"]);
   b.append_count = j.value("appends", int64_t(0));
   b.access_tier = j.value("tier", "");
+  b.tags.clear();
+  if (j.contains("tags") && j["tags"].is_object())
+    for (auto it = j["tags"].begin(); it != j["tags"].end(); ++it) b.tags[it.key()] = it.value().get<std::string>();
   if (j.contains("copy")) {
     const auto& c = j["copy"];
     b.copy_id = c.value("id", "");

@@ -15,6 +15,8 @@ namespace kiln::blob {
 // User metadata (x-ms-meta-*): names compare case-insensitively as Azure does,
 // the case they were first sent with is kept.
 using Metadata = std::map<std::string, std::string, http::CaseInsensitiveLess>;
+// Blob index tags: keys and values are case-sensitive (unlike metadata names).
+using BlobTags = std::map<std::string, std::string>;
 
 // Lease fields as stored; lease.h computes the effective state at a given time.
 struct LeaseRecord {
@@ -77,6 +79,7 @@ struct BlobRecord {
   std::vector<BlockRef> committed_blocks;  // block blobs committed with a block list
   int64_t append_count = 0;                // committed append blocks
   std::string access_tier;                 // block blobs: "" (inferred Hot), Hot, Cool or Cold
+  BlobTags tags;                           // blob index tags (Set Blob Tags, x-ms-tags)
   // Copy state (copies are synchronous, so status is "success" once visible).
   std::string copy_id, copy_source, copy_status, copy_progress;
   int64_t copy_completion_us = 0;

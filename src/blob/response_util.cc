@@ -70,6 +70,7 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
   if (!b.props.content_disposition.empty()) h.set("Content-Disposition", b.props.content_disposition);
   if (!b.props.content_md5.empty()) h.set("Content-MD5", b.props.content_md5);
   add_metadata_headers(b.metadata, h);
+  if (!b.tags.empty()) h.set("x-ms-tag-count", std::to_string(b.tags.size()));
   if (b.snapshot.empty()) {
     add_lease_headers(effective_lease(b.lease, now_us), h);
   } else {

@@ -1,10 +1,12 @@
-// Fuzzes the Blob API's XML request parsers: any input must either parse or
-// raise an AzureError (InvalidXmlDocument etc.), never crash or hang.
+// Fuzzes the Blob API's XML request parsers and the tag expression parser: any
+// input must either parse or raise an AzureError (InvalidXmlDocument etc.),
+// never crash or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "blob/errors.h"
+#include "blob/tags.h"
 #include "blob/xml_parse.h"
 
 using namespace kiln::blob;
@@ -25,6 +27,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ServiceProperties again = parse_service_properties(serialize_service_properties(p));
     cors_rules(again);
   } catch (const AzureError&) {
+  }
+  try {
+    // Accepted tags must serialize and parse back to the same set.
+    BlobTags tags = parse_tags_xml(xml);
+    if (parse_tags_xml(tags_xml(tags)) != tags) __builtin_trap();
+  } catch (const AzureError&) {
+  }
+  for (auto dialect : {TagExpression::Dialect::kFind, TagExpression::Dialect::kCondition}) {
+    try {
+      TagExpression::parse(xml, dialect).matches("c", {{"a", "1"}, {"b", ""}});
+    } catch (const AzureError&) {
+    }
   }
   return 0;
 }
