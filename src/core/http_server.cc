@@ -166,26 +166,31 @@ void send_response(Stream& stream, bool head_only, Response& res, bool keep_aliv
   net::write(stream, parts);
 }
 
-// Sends a deferred response (in-memory body only) from the thread that
-// finished it, straight on the socket: the connection's own thread may be
-// reading the next request meanwhile, which a TCP socket allows.
-void send_deferred(int fd, bool head_only, Response& res) {
+// The bytes of a deferred response (in-memory body only).
+std::string deferred_bytes(bool head_only, Response& res) {
   if (res.file || !res.files.empty()) throw std::logic_error("a deferred response must have its body in memory");
   bool no_body = false;
   std::string bytes = head_of(head_only, res, true, no_body);
   if (!no_body) bytes += res.body;
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+  return bytes;
+}
+
+// Sends bytes[from..] on a socket; with `wait` false only what fits in the
+// socket's buffer now. Returns how far it got.
+size_t send_bytes(int fd, const std::string& bytes, size_t from, bool wait) {
+  while (from < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + from, bytes.size() - from, MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!wait) return from;
       pollfd p{fd, POLLOUT, 0};
       ::poll(&p, 1, -1);
       continue;
     }
     if (n < 0) throw std::system_error(errno, std::generic_category(), "send");
-    sent += size_t(n);
+    from += size_t(n);
   }
+  return from;
 }
 
 // A connection's deferred response still being finished elsewhere: the
@@ -363,14 +368,31 @@ void HttpServer::Impl::session(Stream& stream, const std::string& remote, bool s
         int fd = native_fd(stream);
         in_flight.begin();
         try {
-          defer([&in_flight, fd, head_only](Response&& done) {
-            try {
-              send_deferred(fd, head_only, done);
-            } catch (const std::exception& e) {
+          // The finishing thread (a store's) sends what the socket takes
+          // now and never waits on this client: a peer that does not read
+          // gets the rest from a thread of its own.
+          InFlight* flight = &in_flight;  // outlives the answer: the session waits for end()
+          defer([flight, fd, head_only](Response&& done) {
+            auto failed = [flight, fd](const std::exception& e) {
               LOG_DEBUG("write failed: " << e.what());
               ::shutdown(fd, SHUT_RDWR);  // the connection's thread sees it and ends
+              flight->end();
+            };
+            try {
+              std::string bytes = deferred_bytes(head_only, done);
+              size_t sent = send_bytes(fd, bytes, 0, false);
+              if (sent == bytes.size()) return flight->end();
+              std::thread([flight, fd, failed, bytes = std::move(bytes), sent] {
+                try {
+                  send_bytes(fd, bytes, sent, true);
+                  flight->end();
+                } catch (const std::exception& e) {
+                  failed(e);
+                }
+              }).detach();
+            } catch (const std::exception& e) {
+              failed(e);
             }
-            in_flight.end();
           });
           continue;
         } catch (const std::exception& e) {  // refused before it took the responder

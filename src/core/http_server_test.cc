@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <future>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -301,6 +302,49 @@ TEST(HttpServer, ADeferThatFailsBeforeTakingTheResponderGetsA500) {
   std::string base = "http://127.0.0.1:" + std::to_string(server.port());
   EXPECT_EQ(client.send("GET", base + "/fail", {}).status, 500);
   EXPECT_EQ(client.send("GET", base + "/ok", {}).body, "ok");
+  server.stop();
+}
+
+TEST(HttpServer, AnAnswerToAPeerThatDoesNotReadNeverHoldsTheFinishingThread) {
+  // The finishing thread is a store's: blocked on one client, it would hold
+  // every other client's durable write. The answer is larger than any socket buffer.
+  const std::string big(32 << 20, 'b');
+  std::promise<void> responded;
+  std::thread finisher;
+  HttpServer server({}, [&](Request&, Response& res) {
+    res.defer = [&](Responder respond) {
+      finisher = std::thread([&, respond] {
+        Response done;
+        done.body = big;
+        respond(std::move(done));
+        responded.set_value();
+      });
+    };
+  });
+  server.start();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string request = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
+  // Nothing read yet: the responder must have returned all the same (a
+  // generous bound, so only a thread stuck on this client fails it).
+  EXPECT_EQ(responded.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  std::string got;
+  char buf[1 << 16];
+  while (got.size() < big.size() || got.find("\r\n\r\n") == std::string::npos ||
+         got.size() - got.find("\r\n\r\n") - 4 < big.size()) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, size_t(n));
+  }
+  ::close(fd);
+  finisher.join();
+  ASSERT_NE(got.find("\r\n\r\n"), std::string::npos);
+  EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), big);  // and the client got it whole
   server.stop();
 }
 
