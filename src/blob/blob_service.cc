@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "blob/auth.h"
+#include "blob/blob_batch.h"
 #include "blob/blob_files.h"
 #include "blob/handlers.h"
 #include "blob/names.h"
@@ -286,8 +287,10 @@ void BlobService::handle(http::Request& req, http::Response& res) {
     // Refused when its head arrived: the same answer, whatever admitting it
     // again would say now (its body is gone).
     if (auto* refused = dynamic_cast<RefusedBody*>(req.body_sink.get())) throw refused->error;
+    address_batch(req, *impl_->options.accounts);
     admit(req, ctx);
-    run(call);
+    if (ctx.op == Operation::kBlobBatch || ctx.op == Operation::kContainerBatch) run_batch(call);
+    else run(call);
     if (res.defer) return;  // finished by commit_then_respond
   } catch (...) {
     error = std::current_exception();

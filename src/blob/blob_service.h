@@ -17,6 +17,7 @@
 
 namespace kiln::blob {
 
+struct Call;
 struct RequestContext;
 
 struct BlobServiceOptions {
@@ -41,6 +42,8 @@ class BlobService {
 
  private:
   void admit(const kiln::http::Request& req, RequestContext& ctx);
+  // Blob Batch: runs each sub-request through handle() (blob_batch.cc).
+  void run_batch(Call& c);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -17,6 +17,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     if (restype == "service" && comp == "stats" && get) return Operation::kGetServiceStats;
     if (comp == "list" && get) return Operation::kListContainers;
     if (comp == "blobs" && get) return Operation::kFindBlobsByTags;
+    if (comp == "batch" && m == "POST") return Operation::kBlobBatch;
     if (comp == "batch" || comp == "userdelegationkey") return Operation::kUnsupportedService;
     return Operation::kUnknown;
   }
@@ -41,6 +42,8 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
       if (get) return Operation::kListBlobs;
     } else if (comp == "blobs") {
       if (get) return Operation::kFindBlobsByTagsInContainer;
+    } else if (comp == "batch" && m == "POST") {
+      return Operation::kContainerBatch;
     } else if (comp == "batch" || comp == "undelete" || comp == "rename") {
       return Operation::kUnsupportedContainer;
     }
@@ -99,6 +102,7 @@ const OperationInfo& info(Operation op) {
     OP(kListContainers, R::kService, false, "l")
     OP(kGetAccountInfo, R::kService, false, "rwdlacup")
     OP(kFindBlobsByTags, R::kService, false, "f")
+    OP(kBlobBatch, R::kService, true, "dw")  // each sub-request is authorized on its own too
     OP(kUnsupportedService, R::kService, true, "")
     OP(kCreateContainer, R::kContainer, true, "cw")
     OP(kDeleteContainer, R::kContainer, true, "d")
@@ -110,6 +114,7 @@ const OperationInfo& info(Operation op) {
     OP(kLeaseContainer, R::kContainer, true, "w")
     OP(kListBlobs, R::kContainer, false, "l")
     OP(kFindBlobsByTagsInContainer, R::kContainer, false, "f")
+    OP(kContainerBatch, R::kContainer, true, "dw")
     OP(kUnsupportedContainer, R::kContainer, true, "")
     OP(kGetBlob, R::kObject, false, "r")
     OP(kGetBlobProperties, R::kObject, false, "r")

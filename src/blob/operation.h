@@ -13,10 +13,11 @@ enum class Operation {
   kUnknown,
   // Service
   kPreflight, kGetServiceProperties, kSetServiceProperties, kGetServiceStats, kListContainers,
-  kGetAccountInfo, kFindBlobsByTags, kUnsupportedService,
+  kGetAccountInfo, kFindBlobsByTags, kBlobBatch, kUnsupportedService,
   // Container
   kCreateContainer, kDeleteContainer, kGetContainerProperties, kGetContainerMetadata, kSetContainerMetadata,
-  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kUnsupportedContainer,
+  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch,
+  kUnsupportedContainer,
   // Blob
   kGetBlob, kGetBlobProperties, kPutBlob, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,

@@ -1,10 +1,11 @@
-// Fuzzes the Blob API's XML request parsers and the tag expression parser: any
-// input must either parse or raise an AzureError (InvalidXmlDocument etc.),
-// never crash or hang.
+// Fuzzes the Blob API's XML request parsers, Blob Batch bodies and the tag
+// expression parser: any input must either parse or raise an AzureError
+// (InvalidXmlDocument etc.), never crash or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "blob/batch_body.h"
 #include "blob/errors.h"
 #include "blob/tags.h"
 #include "blob/xml_parse.h"
@@ -32,6 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Accepted tags must serialize and parse back to the same set.
     BlobTags tags = parse_tags_xml(xml);
     if (parse_tags_xml(tags_xml(tags)) != tags) __builtin_trap();
+  } catch (const AzureError&) {
+  }
+  try {
+    parse_batch_body(xml, "batch_b");  // Blob Batch bodies
   } catch (const AzureError&) {
   }
   for (auto dialect : {TagExpression::Dialect::kFind, TagExpression::Dialect::kCondition}) {
