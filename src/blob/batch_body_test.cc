@@ -5,19 +5,10 @@
 #include <functional>
 #include <vector>
 
-#include "blob/errors.h"
+#include "blob/error_code_testing.h"
 
 namespace kiln::blob {
 namespace {
-
-std::string code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const AzureError& e) {
-    return e.code;
-  }
-  return "";
-}
 
 TEST(BatchBody, BoundaryComesFromAMultipartMixedContentType) {
   EXPECT_EQ(batch_boundary("multipart/mixed; boundary=batch_1"), "batch_1");
@@ -60,11 +51,11 @@ TEST(BatchBody, MalformedBodiesAreInvalidInput) {
                           "--b\r\nContent-ID: 0\r\n\r\nDELETE /c/b\r\n\r\n--b--",
                           "--b\r\nContent-ID: 0\r\n\r\nDELETE c/b HTTP/1.1\r\n\r\n--b--",
                           "--b\r\nno header line\r\n\r\n--b--", "--bx" + ok_part + "--b--"}) {
-    EXPECT_EQ(code_of([&] { parse_batch_body(bad, "b"); }), "InvalidInput") << bad;
+    EXPECT_EQ(error_code_of([&] { parse_batch_body(bad, "b"); }), "InvalidInput") << bad;
   }
   std::string many;
   for (int i = 0; i < 257; ++i) many += "--b\r\n" + ok_part;
-  EXPECT_EQ(code_of([&] { parse_batch_body(many + "--b--", "b"); }), "ExceedsMaxBatchRequestCount");
+  EXPECT_EQ(error_code_of([&] { parse_batch_body(many + "--b--", "b"); }), "ExceedsMaxBatchRequestCount");
 }
 
 TEST(BatchBody, ResponsesArePartsOfHttpResponses) {

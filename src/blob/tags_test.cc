@@ -2,19 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "blob/errors.h"
+#include "blob/error_code_testing.h"
 
 namespace kiln::blob {
 namespace {
-
-std::string code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const AzureError& e) {
-    return e.code;
-  }
-  return "";
-}
 
 TEST(Tags, HeaderIsQueryStringEncoded) {
   http::Headers h;
@@ -28,25 +19,25 @@ TEST(Tags, HeaderIsQueryStringEncoded) {
 TEST(Tags, RulesGiveAzuresCodes) {
   BlobTags eleven;
   for (int i = 0; i < 11; ++i) eleven["k" + std::to_string(i)] = "v";
-  EXPECT_EQ(code_of([&] { check_tags(eleven); }), "TagsTooLarge");
-  EXPECT_EQ(code_of([&] { check_tags({{std::string(129, 'k'), ""}}); }), "TagsTooLarge");
-  EXPECT_EQ(code_of([&] { check_tags({{"k", std::string(257, 'v')}}); }), "TagsTooLarge");
-  EXPECT_EQ(code_of([&] { check_tags({{"", "v"}}); }), "EmptyTagName");
-  EXPECT_EQ(code_of([&] { check_tags({{"bad!", "v"}}); }), "InvalidTag");
-  EXPECT_EQ(code_of([&] { check_tags({{"k", "caf\xc3\xa9"}}); }), "InvalidTag");
-  EXPECT_EQ(code_of([&] { check_tags({{std::string(128, 'k'), std::string(256, 'v')}, {"a+-./:=_ Z9", ""}}); }), "");
+  EXPECT_EQ(error_code_of([&] { check_tags(eleven); }), "TagsTooLarge");
+  EXPECT_EQ(error_code_of([&] { check_tags({{std::string(129, 'k'), ""}}); }), "TagsTooLarge");
+  EXPECT_EQ(error_code_of([&] { check_tags({{"k", std::string(257, 'v')}}); }), "TagsTooLarge");
+  EXPECT_EQ(error_code_of([&] { check_tags({{"", "v"}}); }), "EmptyTagName");
+  EXPECT_EQ(error_code_of([&] { check_tags({{"bad!", "v"}}); }), "InvalidTag");
+  EXPECT_EQ(error_code_of([&] { check_tags({{"k", "caf\xc3\xa9"}}); }), "InvalidTag");
+  EXPECT_EQ(error_code_of([&] { check_tags({{std::string(128, 'k'), std::string(256, 'v')}, {"a+-./:=_ Z9", ""}}); }), "");
   http::Headers h;
   h.set("x-ms-tags", "a=1&a=2");
-  EXPECT_EQ(code_of([&] { request_tags(h); }), "DuplicateTagNames");
+  EXPECT_EQ(error_code_of([&] { request_tags(h); }), "DuplicateTagNames");
 }
 
 TEST(Tags, XmlRoundTripsAndBadDocumentsAreRefused) {
   BlobTags tags{{"b", "2"}, {"a", "x y/z:=+_."}};
   EXPECT_EQ(parse_tags_xml(tags_xml(tags)), tags);
   EXPECT_TRUE(parse_tags_xml("<Tags><TagSet/></Tags>").empty());
-  EXPECT_EQ(code_of([] { parse_tags_xml("<Tags><TagSet><Tag><Key>a</Key>"); }), "InvalidXmlDocument");
-  EXPECT_EQ(code_of([] { parse_tags_xml("<Other/>"); }), "InvalidXmlDocument");
-  EXPECT_EQ(code_of([] {
+  EXPECT_EQ(error_code_of([] { parse_tags_xml("<Tags><TagSet><Tag><Key>a</Key>"); }), "InvalidXmlDocument");
+  EXPECT_EQ(error_code_of([] { parse_tags_xml("<Other/>"); }), "InvalidXmlDocument");
+  EXPECT_EQ(error_code_of([] {
               parse_tags_xml("<Tags><TagSet><Tag><Key>a</Key><Value>1</Value></Tag>"
                              "<Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tags>");
             }),
@@ -71,12 +62,12 @@ TEST(TagExpression, FindDialectMatchesConjunctionsAndContainers) {
 TEST(TagExpression, BadExpressionsAreRefusedWithTheDialectsError) {
   for (const char* bad : {"", "a = 'x' OR b = 'y'", "a <> 'x'", "a = x", "a = 'x", "= 'x'", "a 'x'",
                           "a = 'x' AND", "(a = 'x')", "@container > 'c'", "@blob = 'c'", "a = 'x' b = 'y'"}) {
-    EXPECT_EQ(code_of([&] { TagExpression::parse(bad, TagExpression::Dialect::kFind); }), "InvalidQueryParameterValue")
+    EXPECT_EQ(error_code_of([&] { TagExpression::parse(bad, TagExpression::Dialect::kFind); }), "InvalidQueryParameterValue")
         << bad;
   }
-  EXPECT_EQ(code_of([] { TagExpression::parse("a = 'x' OR", TagExpression::Dialect::kCondition); }),
+  EXPECT_EQ(error_code_of([] { TagExpression::parse("a = 'x' OR", TagExpression::Dialect::kCondition); }),
             "InvalidHeaderValue");
-  EXPECT_EQ(code_of([] { TagExpression::parse("@container = 'c'", TagExpression::Dialect::kCondition); }),
+  EXPECT_EQ(error_code_of([] { TagExpression::parse("@container = 'c'", TagExpression::Dialect::kCondition); }),
             "InvalidHeaderValue");
 }
 
@@ -87,9 +78,9 @@ TEST(TagExpression, ConditionDialectHasOrNotEqualAndParentheses) {
   EXPECT_FALSE(e.matches("", {{"a", "3"}, {"b", "y"}}));
   http::Headers h;
   h.set("x-ms-if-tags", "\"a\" = '1'");
-  EXPECT_EQ(code_of([&] { check_if_tags(h, {{"a", "1"}}); }), "");
-  EXPECT_EQ(code_of([&] { check_if_tags(h, {{"a", "2"}}); }), "ConditionNotMet");
-  EXPECT_EQ(code_of([&] { check_if_tags(http::Headers{}, {}); }), "");
+  EXPECT_EQ(error_code_of([&] { check_if_tags(h, {{"a", "1"}}); }), "");
+  EXPECT_EQ(error_code_of([&] { check_if_tags(h, {{"a", "2"}}); }), "ConditionNotMet");
+  EXPECT_EQ(error_code_of([&] { check_if_tags(http::Headers{}, {}); }), "");
 }
 
 }  // namespace
