@@ -1,9 +1,11 @@
-// Copy Blob within this service (including from a SAS URL of this service),
-// done synchronously: the response already reports x-ms-copy-status: success.
+// Copy Blob, Put Block From URL and Append Block From URL, done synchronously
+// (the response already reports x-ms-copy-status: success): from blobs of this
+// service (also by a SAS URL), or from any other http(s) URL (remote_source.h).
 #include "blob/auth.h"
 #include "blob/conditions.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"
+#include "blob/remote_source.h"
 #include "blob/response_util.h"
 #include "blob/tags.h"
 #include "core/crypto.h"
@@ -22,36 +24,86 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Parses the copy source URL; only URLs addressing this service are accepted.
-Source parse_source(const Call& c, const std::string& source_url) {
+// Parses the copy source URL: a blob of this service, or nullopt for a URL elsewhere.
+std::optional<Source> parse_source(const Call& c, const std::string& source_url) {
   auto u = url::parse(source_url);
   if (!u) throw err::invalid_header_value("x-ms-copy-source", source_url);
   auto path = url::decode(u->path);
   auto query = url::parse_query(u->query);
   if (!path || !query) throw err::invalid_header_value("x-ms-copy-source", source_url);
+  if (u->scheme != "http" && u->scheme != "https") throw err::invalid_header_value("x-ms-copy-source", source_url);
   http::Request fake;
   fake.path = *path;
   fake.query = *query;
   std::string host = lower(u->host);
   fake.headers.set("host", host);
-  RequestContext sctx;
-  if (!parse_location(fake, sctx) || sctx.container.empty() || sctx.blob.empty())
-    throw err::invalid_header_value("x-ms-copy-source", source_url);
   std::string own_host = lower(c.req.headers.get("host"));
   size_t colon = own_host.rfind(':');
   if (colon != std::string::npos) own_host = own_host.substr(0, colon);
-  bool local = host == own_host || host == "127.0.0.1" || host == "localhost" || host == "::1" ||
-               host.find(".blob.localhost") != std::string::npos || host.find(".blob.core.localhost") != std::string::npos;
-  if (!local || !c.be.accounts.find(sctx.account)) {
-    throw err::cannot_verify_copy_source(404, "Kiln copies only from blobs of this service: " + source_url);
-  }
-  return {sctx.account, sctx.container, sctx.blob, sctx.snapshot, *query};
+  bool local = (host == own_host || host == "127.0.0.1" || host == "localhost" || host == "::1" ||
+                host.find(".blob.localhost") != std::string::npos || host.find(".blob.core.localhost") != std::string::npos) &&
+               std::to_string(u->port) == c.req.headers.get("host").substr(colon == std::string::npos ? 0 : colon + 1);
+  RequestContext sctx;
+  if (!local || !parse_location(fake, sctx) || !c.be.accounts.find(sctx.account)) return std::nullopt;
+  if (sctx.container.empty() || sctx.blob.empty()) throw err::invalid_header_value("x-ms-copy-source", source_url);
+  return Source{sctx.account, sctx.container, sctx.blob, sctx.snapshot, *query};
 }
 
-// Resolves, authorizes and loads the blob named by x-ms-copy-source, and checks
-// the x-ms-source-* conditions against it.
-BlobRecord load_copy_source(Call& c, const std::string& source_url) {
-  Source src = parse_source(c, source_url);
+// x-ms-source-range ("bytes=start-end"), if sent.
+std::optional<RemoteRange> requested_source_range(const Call& c) {
+  std::string range = c.req.headers.get("x-ms-source-range");
+  if (range.empty()) return std::nullopt;
+  size_t dash = range.find('-');
+  if (range.rfind("bytes=", 0) != 0 || dash == std::string::npos) throw err::invalid_header_value("x-ms-source-range", range);
+  try {
+    uint64_t start = std::stoull(range.substr(6, dash - 6));
+    uint64_t end = std::stoull(range.substr(dash + 1));
+    if (end < start) throw err::invalid_header_value("x-ms-source-range", range);
+    return RemoteRange{start, end - start + 1};
+  } catch (const std::logic_error&) {
+    throw err::invalid_header_value("x-ms-source-range", range);
+  }
+}
+
+// A copy source: a blob of this service, or the bytes of a URL elsewhere,
+// fetched into a data file this call owns until it takes it.
+struct LoadedSource {
+  BlobRecord record;  // for a remote source: the bytes fetched (the range asked for), as a block blob
+  bool remote = false;
+  std::string remote_md5;  // raw, of the bytes fetched
+  BlobFiles* files = nullptr;
+  LoadedSource() = default;
+  LoadedSource(const LoadedSource&) = delete;
+  ~LoadedSource() {
+    if (remote && !record.file.empty()) files->remove(record.file);
+  }
+  std::string take_file() { return std::exchange(record.file, ""); }
+};
+
+// Resolves, authorizes and loads the blob named by x-ms-copy-source (or
+// fetches a URL elsewhere: `range` of it, at most `max_bytes`), and checks the
+// x-ms-source-* conditions against it.
+void load_copy_source(Call& c, const std::string& source_url, std::optional<RemoteRange> range, uint64_t max_bytes,
+                      LoadedSource& out) {
+  Conditions src_cond = parse_conditions(c.req.headers, "x-ms-source-");
+  std::optional<Source> local = parse_source(c, source_url);
+  if (!local) {
+    RemoteCopy fetched = fetch_remote_source(c.be.files, source_url, c.req.headers, range, max_bytes);
+    out.remote = true;
+    out.files = &c.be.files;
+    out.remote_md5 = fetched.md5;
+    BlobRecord& r = out.record;
+    r.file = fetched.file;
+    r.size = int64_t(fetched.size);
+    r.props = fetched.props;
+    r.props.content_md5 = crypto::base64_encode(fetched.md5);
+    r.etag = fetched.etag;
+    r.last_modified_us = fetched.last_modified_us;
+    if (evaluate(src_cond, true, r.etag, r.last_modified_us, false) != ConditionResult::kPass)
+      throw err::source_condition_not_met();
+    return;
+  }
+  const Source& src = *local;
   const Account* src_account = c.be.accounts.find(src.account);
   // Shared Key of the same account reads the source; otherwise a SAS or public access must.
   bool same_account_key = c.req.headers.has("authorization") && src.account == c.ctx.account;
@@ -63,17 +115,15 @@ BlobRecord load_copy_source(Call& c, const std::string& source_url) {
                          return rec;
                        });
   }
-  BlobRecord source;
+  BlobRecord& source = out.record;
   c.be.store.read([&](MetadataReader& r) {
     if (!r.get_container(src.account, src.container)) throw err::container_not_found();
     auto b = r.get_blob(src.account, src.container, src.blob, src.snapshot, true);
     if (!b) throw err::blob_not_found();
     source = std::move(*b);
   });
-  Conditions src_cond = parse_conditions(c.req.headers, "x-ms-source-");
   if (evaluate(src_cond, true, source.etag, source.last_modified_us, false) != ConditionResult::kPass)
     throw err::source_condition_not_met();
-  return source;
 }
 
 }  // namespace
@@ -87,9 +137,13 @@ void copy_blob(Call& c) {
   for (const auto& [k, v] : c.req.headers.all())
     if (lower(k).rfind("x-ms-meta-", 0) == 0) meta_sent = true;
   BlobTags tags = request_tags(c.req.headers);
-  BlobRecord source = load_copy_source(c, source_url);
+  LoadedSource loaded;
+  load_copy_source(c, source_url, std::nullopt, kMaxBlockBytes, loaded);
+  const BlobRecord& source = loaded.record;
   std::string file;
-  if (!source.file.empty()) {
+  if (loaded.remote) {
+    file = loaded.take_file();
+  } else if (!source.file.empty()) {
     file = source.blob_type == "BlockBlob" ? c.be.files.link(source.file) : c.be.files.copy(source.file, uint64_t(source.size));
   }
   BlobRecord out;
@@ -131,25 +185,15 @@ void copy_blob(Call& c) {
 
 namespace {
 
-// x-ms-source-range of a From-URL operation over a source of `size` bytes:
-// {start, length}, the whole source when absent.
-std::pair<uint64_t, uint64_t> source_range(const Call& c, uint64_t size) {
-  uint64_t start = 0, length = size;
-  std::string range = c.req.headers.get("x-ms-source-range");
-  if (!range.empty()) {
-    size_t dash = range.find('-');
-    if (range.rfind("bytes=", 0) != 0 || dash == std::string::npos) throw err::invalid_header_value("x-ms-source-range", range);
-    try {
-      start = std::stoull(range.substr(6, dash - 6));
-      uint64_t end = std::stoull(range.substr(dash + 1));
-      if (end < start) throw err::invalid_header_value("x-ms-source-range", range);
-      length = end - start + 1;
-    } catch (const std::logic_error&) {
-      throw err::invalid_header_value("x-ms-source-range", range);
-    }
-  }
-  if (start >= size || start + length > size) throw err::invalid_range();
-  return {start, length};
+// The source range of a From-URL operation: {start, length} within the loaded
+// source (all of it when none was asked for, or when a remote source was
+// fetched as just that range).
+std::pair<uint64_t, uint64_t> source_range(const Call& c, const LoadedSource& source) {
+  uint64_t size = uint64_t(source.record.size);
+  auto range = requested_source_range(c);
+  if (!range || source.remote) return {0, size};
+  if (range->start >= size || range->start + range->length > size) throw err::invalid_range();
+  return {range->start, range->length};
 }
 
 // The MD5 (base64) the client expects of the source range
@@ -189,15 +233,24 @@ std::string md5_of(Call& c, const AppendBytes& bytes) {
 
 void put_block_from_url(Call& c) {
   std::string source_url = c.req.headers.get("x-ms-copy-source");
-  BlobRecord source = load_copy_source(c, source_url);
-  auto [start, length] = source_range(c, uint64_t(source.size));
-  if (length > kMaxBlockBytes) throw err::invalid_header_value("x-ms-source-range", c.req.headers.get("x-ms-source-range"));
+  auto range = requested_source_range(c);
+  if (range && range->length > kMaxBlockBytes) throw err::invalid_header_value("x-ms-source-range", c.req.headers.get("x-ms-source-range"));
   std::string id = require_block_id(c);
-  AppendBytes bytes = source_bytes(source, start, length);
-  std::string md5;
-  if (const std::string* expected = expected_source_md5(c)) md5 = check_source_md5(*expected, md5_of(c, bytes));
-  // A block owns its file: the range is copied file to file (memory stays flat).
-  std::string file = bytes.pieces.empty() ? c.be.files.create(bytes.memory) : c.be.files.concat(bytes.pieces);
+  const std::string* expected = expected_source_md5(c);
+  LoadedSource source;
+  load_copy_source(c, source_url, range, kMaxBlockBytes, source);
+  auto [start, length] = source_range(c, source);
+  if (length > kMaxBlockBytes) throw err::invalid_header_value("x-ms-source-range", c.req.headers.get("x-ms-source-range"));
+  std::string md5, file;
+  if (source.remote) {
+    if (expected) md5 = check_source_md5(*expected, source.remote_md5);
+    file = source.take_file();  // fetched for this block: it becomes the block's file
+  } else {
+    AppendBytes bytes = source_bytes(source.record, start, length);
+    if (expected) md5 = check_source_md5(*expected, md5_of(c, bytes));
+    // A block owns its file: the range is copied file to file (memory stays flat).
+    file = bytes.pieces.empty() ? c.be.files.create(bytes.memory) : c.be.files.concat(bytes.pieces);
+  }
   stage_block(c, id, file, length);
   if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
 }
@@ -205,13 +258,19 @@ void put_block_from_url(Call& c) {
 void append_block_from_url(Call& c) {
   if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
   std::string source_url = c.req.headers.get("x-ms-copy-source");
-  BlobRecord source = load_copy_source(c, source_url);
-  auto [start, length] = source_range(c, uint64_t(source.size));
-  if (length > max_append_block_bytes(c.req.headers)) throw err::request_body_too_large();
-  // Appended straight from the source: no private copy first.
-  AppendBytes bytes = source_bytes(source, start, length);
+  const uint64_t limit = max_append_block_bytes(c.req.headers);
+  auto range = requested_source_range(c);
+  if (range && range->length > limit) throw err::request_body_too_large();
+  const std::string* expected = expected_source_md5(c);
+  LoadedSource source;
+  load_copy_source(c, source_url, range, limit, source);
+  auto [start, length] = source_range(c, source);
+  if (length > limit) throw err::request_body_too_large();
+  // Appended straight from where the bytes are (a blob of this service, or
+  // the file a remote source was fetched into): no private copy first.
+  AppendBytes bytes = source_bytes(source.record, start, length);
   std::string md5;
-  if (const std::string* expected = expected_source_md5(c)) md5 = check_source_md5(*expected, md5_of(c, bytes));
+  if (expected) md5 = check_source_md5(*expected, source.remote ? source.remote_md5 : md5_of(c, bytes));
   append_bytes(c, bytes, md5);
 }
 

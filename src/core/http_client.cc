@@ -81,7 +81,8 @@ struct HttpClient::Impl {
   template <class Stream>
   ClientResponse exchange(Stream& stream, beast::flat_buffer& buffer,
                           bhttp::request<bhttp::string_body>& req,
-                          const std::function<void(std::string_view)>* sink, bool& keep) {
+                          const std::function<void(std::string_view)>* sink,
+                          const std::function<void(const ClientResponse&)>* on_head, bool& keep) {
     beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(options.timeout_ms));
     bhttp::write(stream, req);
     bhttp::response_parser<bhttp::buffer_body> parser;
@@ -91,6 +92,7 @@ struct HttpClient::Impl {
     ClientResponse out;
     out.status = int(parser.get().result_int());
     for (const auto& f : parser.get()) out.headers.add(f.name_string(), std::string(f.value()));
+    if (on_head) (*on_head)(out);
     char chunk[64 << 10];
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
@@ -109,7 +111,8 @@ struct HttpClient::Impl {
   }
 
   ClientResponse send(std::string_view method, std::string_view target_url, const Headers& headers,
-                      std::string_view body, const std::function<void(std::string_view)>* sink) {
+                      std::string_view body, const std::function<void(std::string_view)>* sink,
+                      const std::function<void(const ClientResponse&)>* on_head = nullptr) {
     auto u = url::parse(target_url);
     if (!u) throw ClientError("invalid URL: " + std::string(target_url));
     bhttp::request<bhttp::string_body> req;
@@ -130,8 +133,8 @@ struct HttpClient::Impl {
       pool.erase(key);
       try {
         bool keep = false;
-        ClientResponse r = c->tls ? exchange(*c->tls, c->buffer, req, sink, keep)
-                                  : exchange(*c->plain, c->buffer, req, sink, keep);
+        ClientResponse r = c->tls ? exchange(*c->tls, c->buffer, req, sink, on_head, keep)
+                                  : exchange(*c->plain, c->buffer, req, sink, on_head, keep);
         if (keep) pool[key] = std::move(c);
         return r;
       } catch (const beast::system_error& e) {
@@ -159,6 +162,12 @@ ClientResponse HttpClient::send(std::string_view method, std::string_view url, c
                                 std::string_view body,
                                 const std::function<void(std::string_view)>& sink) {
   return impl_->send(method, url, headers, body, &sink);
+}
+
+ClientResponse HttpClient::send(std::string_view method, std::string_view url, const Headers& headers,
+                                std::string_view body, const std::function<void(const ClientResponse&)>& on_head,
+                                const std::function<void(std::string_view)>& sink) {
+  return impl_->send(method, url, headers, body, &sink, &on_head);
 }
 
 }  // namespace kiln::http

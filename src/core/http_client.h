@@ -47,6 +47,11 @@ class HttpClient {
   // Like send(), but streams the response body to `sink` in chunks (bounded memory).
   ClientResponse send(std::string_view method, std::string_view url, const Headers& headers,
                       std::string_view body, const std::function<void(std::string_view)>& sink);
+  // The same, with `on_head` shown the status and headers before any of the
+  // body reaches `sink` (it may throw to stop reading).
+  ClientResponse send(std::string_view method, std::string_view url, const Headers& headers,
+                      std::string_view body, const std::function<void(const ClientResponse& head)>& on_head,
+                      const std::function<void(std::string_view)>& sink);
 
  private:
   struct Impl;
