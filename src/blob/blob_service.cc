@@ -62,6 +62,7 @@ void run(Call& c) {
     case Operation::kGetBlobProperties: return get_blob(c, true);
     case Operation::kPutBlob: return put_blob(c);
     case Operation::kCopyBlob: return copy_blob(c);
+    case Operation::kPutBlobFromUrl: return put_blob_from_url(c);
     case Operation::kDeleteBlob: return delete_blob(c);
     case Operation::kSetBlobProperties: return set_blob_properties(c);
     case Operation::kGetBlobMetadata: return get_blob_metadata(c);

@@ -128,61 +128,6 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
 
 }  // namespace
 
-void copy_blob(Call& c) {
-  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
-  std::string source_url = c.req.headers.get("x-ms-copy-source");
-  Conditions dst_cond = parse_conditions(c.req.headers);
-  Metadata meta = read_metadata(c.req.headers);
-  bool meta_sent = false;
-  for (const auto& [k, v] : c.req.headers.all())
-    if (lower(k).rfind("x-ms-meta-", 0) == 0) meta_sent = true;
-  BlobTags tags = request_tags(c.req.headers);
-  LoadedSource loaded;
-  load_copy_source(c, source_url, std::nullopt, kMaxBlockBytes, loaded);
-  const BlobRecord& source = loaded.record;
-  std::string file;
-  if (loaded.remote) {
-    file = loaded.take_file();
-  } else if (!source.file.empty()) {
-    file = source.blob_type == "BlockBlob" ? c.be.files.link(source.file) : c.be.files.copy(source.file, uint64_t(source.size));
-  }
-  BlobRecord out;
-  try {
-    c.be.store.write([&](MetadataWriter& w) {
-      require_container(w, c.ctx);
-      auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
-      if (dst_cond.if_none_match && *dst_cond.if_none_match == "*" && old) throw err::blob_already_exists();
-      check_conditions(dst_cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
-      BlobRecord b = source;
-      b.snapshot.clear();
-      b.file = file;
-      b.lease = LeaseRecord{};
-      make_next_version(b, old, c);
-      if (meta_sent) b.metadata = meta;
-      b.tags = tags;  // the source's tags are not copied
-      b.copy_id = crypto::uuid4();
-      b.copy_source = source_url;
-      b.copy_status = "success";
-      b.copy_progress = std::to_string(source.size) + "/" + std::to_string(source.size);
-      b.copy_completion_us = c.ctx.now_us;
-      w.put_blob(b);
-      std::vector<std::string> doomed;
-      if (old && !old->file.empty()) doomed.push_back(old->file);
-      remove_files_after_commit(w, c.be, std::move(doomed));
-      if (!file.empty()) w.sync_dir_before_commit(c.be.files.dir());
-      out = std::move(b);
-    });
-  } catch (...) {
-    if (may_discard_files()) c.be.files.remove(file);
-    throw;
-  }
-  c.res.status = 202;
-  c.res.headers.set("ETag", out.etag);
-  c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
-  c.res.headers.set("x-ms-copy-id", out.copy_id);
-  c.res.headers.set("x-ms-copy-status", "success");
-}
-
 namespace {
 
 // The source range of a From-URL operation: {start, length} within the loaded
@@ -273,6 +218,118 @@ void append_block_from_url(Call& c) {
   if (expected) md5 = check_source_md5(*expected, source.remote ? source.remote_md5 : md5_of(c, bytes));
   append_bytes(c, bytes, md5);
 }
+
+namespace {
+
+// The content headers Put Blob From URL sends win over the source's properties.
+void override_content_properties(const http::Headers& h, BlobProperties& p) {
+  const std::pair<const char*, std::string BlobProperties::*> fields[] = {
+      {"x-ms-blob-content-type", &BlobProperties::content_type},
+      {"x-ms-blob-content-encoding", &BlobProperties::content_encoding},
+      {"x-ms-blob-content-language", &BlobProperties::content_language},
+      {"x-ms-blob-cache-control", &BlobProperties::cache_control},
+      {"x-ms-blob-content-disposition", &BlobProperties::content_disposition},
+      {"x-ms-blob-content-md5", &BlobProperties::content_md5}};
+  for (const auto& [header, field] : fields)
+    if (const std::string* v = h.find(header)) p.*field = *v;
+}
+
+// Copy Blob (202, the copy recorded as the blob's copy state, the source's
+// metadata unless new metadata is sent) and Put Blob From URL (201, a new
+// block blob from the source's bytes: the request's metadata and content
+// headers over the source's properties, staged blocks discarded as Put Blob does).
+void copy_into(Call& c, bool put_from_url) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  std::string source_url = c.req.headers.get("x-ms-copy-source");
+  Conditions dst_cond = parse_conditions(c.req.headers);
+  Metadata meta = read_metadata(c.req.headers);
+  bool meta_sent = put_from_url;  // Put Blob From URL never takes the source's metadata
+  for (const auto& [k, v] : c.req.headers.all())
+    if (lower(k).rfind("x-ms-meta-", 0) == 0) meta_sent = true;
+  BlobTags tags = request_tags(c.req.headers);
+  bool copy_tags = put_from_url && lower(c.req.headers.get("x-ms-copy-source-tag-option")) == "copy";
+  if (copy_tags && c.req.headers.has("x-ms-tags")) {
+    throw AzureError(409, "InvalidInput", "x-ms-tags cannot be sent with x-ms-copy-source-tag-option: COPY.");
+  }
+  std::string tier = put_from_url ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
+  const std::string* expected = put_from_url ? expected_source_md5(c) : nullptr;
+  LoadedSource loaded;
+  load_copy_source(c, source_url, std::nullopt, kMaxBlockBytes, loaded);
+  const BlobRecord& source = loaded.record;
+  std::string md5;  // base64, of the bytes copied, when checked
+  if (expected) {
+    md5 = check_source_md5(*expected, loaded.remote ? loaded.remote_md5
+                                                    : md5_of(c, source_bytes(source, 0, uint64_t(source.size))));
+  }
+  std::string file;
+  if (loaded.remote) {
+    file = loaded.take_file();
+  } else if (!source.file.empty()) {
+    file = source.blob_type == "BlockBlob" ? c.be.files.link(source.file) : c.be.files.copy(source.file, uint64_t(source.size));
+  }
+  BlobRecord out;
+  try {
+    c.be.store.write([&](MetadataWriter& w) {
+      require_container(w, c.ctx);
+      auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+      if (dst_cond.if_none_match && *dst_cond.if_none_match == "*" && old) throw err::blob_already_exists();
+      check_conditions(dst_cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+      BlobRecord b = source;
+      b.snapshot.clear();
+      b.file = file;
+      b.lease = LeaseRecord{};
+      make_next_version(b, old, c);
+      if (meta_sent) b.metadata = meta;
+      if (!copy_tags) b.tags = tags;  // Copy Blob never takes the source's tags
+      std::vector<std::string> doomed;
+      if (old && !old->file.empty()) doomed.push_back(old->file);
+      if (put_from_url) {
+        b.blob_type = "BlockBlob";
+        b.append_count = 0;
+        b.committed_blocks.clear();
+        b.access_tier = tier;
+        b.copy_id.clear();
+        b.copy_source.clear();
+        b.copy_status.clear();
+        b.copy_progress.clear();
+        b.copy_completion_us = 0;
+        if (lower(c.req.headers.get("x-ms-copy-source-blob-properties")) == "false") b.props = BlobProperties{};
+        override_content_properties(c.req.headers, b.props);
+        for (const auto& blk : w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob)) doomed.push_back(blk.file);
+        w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+      } else {
+        b.copy_id = crypto::uuid4();
+        b.copy_source = source_url;
+        b.copy_status = "success";
+        b.copy_progress = std::to_string(source.size) + "/" + std::to_string(source.size);
+        b.copy_completion_us = c.ctx.now_us;
+      }
+      w.put_blob(b);
+      remove_files_after_commit(w, c.be, std::move(doomed));
+      if (!file.empty()) w.sync_dir_before_commit(c.be.files.dir());
+      out = std::move(b);
+    });
+  } catch (...) {
+    if (may_discard_files()) c.be.files.remove(file);
+    throw;
+  }
+  c.res.headers.set("ETag", out.etag);
+  c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+  if (put_from_url) {
+    c.res.status = 201;
+    if (!md5.empty() || !out.props.content_md5.empty()) c.res.headers.set("Content-MD5", md5.empty() ? out.props.content_md5 : md5);
+    c.res.headers.set("x-ms-request-server-encrypted", "true");
+    return;
+  }
+  c.res.status = 202;
+  c.res.headers.set("x-ms-copy-id", out.copy_id);
+  c.res.headers.set("x-ms-copy-status", "success");
+}
+
+}  // namespace
+
+void copy_blob(Call& c) { copy_into(c, false); }
+void put_blob_from_url(Call& c) { copy_into(c, true); }
 
 void abort_copy_blob(Call& c) {
   BlobRecord b;

@@ -70,6 +70,7 @@ void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5);
 
 // copy_handler.cc
 void copy_blob(Call& c);
+void put_blob_from_url(Call& c);
 void put_block_from_url(Call& c);
 void append_block_from_url(Call& c);
 void abort_copy_blob(Call& c);

@@ -53,7 +53,9 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     if (m == "GET") return Operation::kGetBlob;
     if (m == "HEAD") return Operation::kGetBlobProperties;
     if (m == "DELETE") return Operation::kDeleteBlob;
-    if (m == "PUT") return req.headers.has("x-ms-copy-source") ? Operation::kCopyBlob : Operation::kPutBlob;
+    if (m == "PUT" && !req.headers.has("x-ms-copy-source")) return Operation::kPutBlob;
+    // Put Blob From URL names the blob type; Copy Blob (also with x-ms-requires-sync) does not.
+    if (m == "PUT") return req.headers.has("x-ms-blob-type") ? Operation::kPutBlobFromUrl : Operation::kCopyBlob;
     return Operation::kUnknown;
   }
   if (comp == "properties" && m == "PUT") return Operation::kSetBlobProperties;
@@ -119,6 +121,7 @@ const OperationInfo& info(Operation op) {
     OP(kGetBlob, R::kObject, false, "r")
     OP(kGetBlobProperties, R::kObject, false, "r")
     OP(kPutBlob, R::kObject, true, "cw")
+    OP(kPutBlobFromUrl, R::kObject, true, "cw")
     OP(kCopyBlob, R::kObject, true, "cw")
     OP(kDeleteBlob, R::kObject, true, "d")
     OP(kSetBlobProperties, R::kObject, true, "w")

@@ -19,7 +19,7 @@ enum class Operation {
   kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch,
   kUnsupportedContainer,
   // Blob
-  kGetBlob, kGetBlobProperties, kPutBlob, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
+  kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
   kAppendBlockFromUrl, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kUnsupportedBlob,
 };

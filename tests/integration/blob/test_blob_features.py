@@ -258,6 +258,32 @@ def test_copy_source_conditions(container):
                                    source_match_condition=MatchConditions.IfNotModified)["copy_status"] == "success"
 
 
+def test_put_blob_from_url(kiln, container):
+    from azure.storage.blob import ContentSettings, StandardBlobTier
+    src = container.get_blob_client("pfu-src")
+    src.upload_blob(b"hello", metadata={"a": "1"}, tags={"t": "1"},
+                    content_settings=ContentSettings(content_type="text/plain", content_language="en"))
+    dst = container.get_blob_client("pfu-dst")
+    dst.stage_block("YQ==", b"staged")
+    r = dst.upload_blob_from_url(src.url)  # Put Blob From URL: 201, no copy state
+    assert r["content_md5"] == hashlib.md5(b"hello").digest()
+    p = dst.get_blob_properties()
+    assert dst.download_blob().readall() == b"hello"
+    assert p.copy.status is None and p.metadata == {} and dst.get_blob_tags() == {}
+    assert p.content_settings.content_type == "text/plain" and p.content_settings.content_language == "en"
+    assert dst.get_block_list("uncommitted")[1] == []  # staged blocks go, as with Put Blob
+    with pytest.raises(ResourceExistsError):
+        dst.upload_blob_from_url(src.url)  # overwrite=False
+    dst.upload_blob_from_url(src.url, overwrite=True, content_settings=ContentSettings(content_type="x/y"),
+                             standard_blob_tier=StandardBlobTier.Cool)
+    p = dst.get_blob_properties()
+    assert p.content_settings.content_type == "x/y" and p.blob_tier == "Cool"
+    with pytest.raises(HttpResponseError) as e:
+        dst.upload_blob_from_url(src.url, overwrite=True, source_content_md5=hashlib.md5(b"other").digest())
+    assert e.value.error_code == "Md5Mismatch"
+    assert dst.download_blob().readall() == b"hello"
+
+
 def test_put_block_from_url(kiln, container):
     src = container.get_blob_client("pbsrc")
     src.upload_blob(b"0123456789" * 1000)
