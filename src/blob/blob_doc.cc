@@ -130,6 +130,8 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
   // Defaults match the general parser's for members a document lacks.
   b.blob_type = "BlockBlob";
   b.size = b.last_modified_us = b.created_us = b.append_count = b.copy_completion_us = 0;
+  b.sealed = false;
+  int64_t sealed = 0;
   b.etag.clear();
   b.props = BlobProperties{};
   b.metadata.clear();
@@ -154,6 +156,11 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
     if (key == "cc") return r.string(b.props.cache_control);
     if (key == "cd") return r.string(b.props.content_disposition);
     if (key == "appends") return r.integer(b.append_count);
+    if (key == "sealed") {
+      if (!r.integer(sealed)) return false;
+      b.sealed = sealed != 0;
+      return true;
+    }
     if (key == "tier") return r.string(b.access_tier);
     if (key == "meta")
       return r.object([&](const std::string& k) {
@@ -275,7 +282,9 @@ std::string write_blob_doc(const BlobRecord& b) {
       ObjectWriter m(o.nested("meta"));
       for (const auto& [k, v] : b.metadata) m.str(k, v);
     }
-    o.num("mtime", b.last_modified_us).num("size", b.size);
+    o.num("mtime", b.last_modified_us);
+    if (b.sealed) o.num("sealed", 1);
+    o.num("size", b.size);
     if (!b.tags.empty()) {
       ObjectWriter t(o.nested("tags"));
       for (const auto& [k, v] : b.tags) t.str(k, v);

@@ -89,6 +89,7 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   in.lease.duration = -1;
   in.lease.expires_us = 99;
   in.append_count = 3;
+  in.sealed = true;
   in.access_tier = "Cool";
   in.tags["Project"] = "kiln";
   in.tags["project"] = "";  // tag keys are case-sensitive
@@ -116,6 +117,7 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   EXPECT_EQ(out.lease.duration, in.lease.duration);
   EXPECT_EQ(out.lease.expires_us, in.lease.expires_us);
   EXPECT_EQ(out.append_count, in.append_count);
+  EXPECT_TRUE(out.sealed);
   EXPECT_EQ(out.access_tier, in.access_tier);
   EXPECT_EQ(out.tags, in.tags);
   EXPECT_EQ(out.copy_id, in.copy_id);

@@ -75,6 +75,7 @@ void run(Call& c) {
     case Operation::kGetBlockList: return get_block_list(c);
     case Operation::kAppendBlock: return append_block(c);
     case Operation::kAppendBlockFromUrl: return append_block_from_url(c);
+    case Operation::kSealAppendBlob: return seal_append_blob(c);
     case Operation::kAbortCopyBlob: return abort_copy_blob(c);
     case Operation::kSetBlobTier: return set_blob_tier(c);
     case Operation::kSetBlobTags: return set_blob_tags(c);

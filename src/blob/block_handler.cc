@@ -304,6 +304,7 @@ void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5) {
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
     if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    if (b.sealed) throw err::blob_is_sealed();
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
     if (max_size && uint64_t(b.size) + size > uint64_t(*max_size)) throw err::max_blob_size_condition_not_met();
     if (append_pos && *append_pos != b.size) throw err::append_position_condition_not_met();
@@ -355,6 +356,30 @@ void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5) {
     c.res.headers.set("x-ms-request-server-encrypted", "true");
     return;
   }
+}
+
+void seal_append_blob(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  Conditions cond = parse_conditions(c.req.headers);
+  auto append_pos = int_header(c.req.headers, "x-ms-blob-condition-appendpos");
+  BlobRecord out;
+  c.be.store.write([&](MetadataWriter& w) {
+    BlobRecord b = require_blob(w, c.ctx);
+    if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
+    check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    if (append_pos && *append_pos != b.size) throw err::append_position_condition_not_met();
+    if (!b.sealed) {  // sealing a sealed blob again changes nothing
+      b.sealed = true;
+      b.etag = new_etag();
+      b.last_modified_us = c.ctx.now_us;
+      w.put_blob(b);
+    }
+    out = std::move(b);
+  });
+  c.res.headers.set("ETag", out.etag);
+  c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+  c.res.headers.set("x-ms-blob-sealed", "true");
 }
 
 }  // namespace kiln::blob

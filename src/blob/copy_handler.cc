@@ -281,6 +281,7 @@ void copy_into(Call& c, bool put_from_url) {
       make_next_version(b, old, c);
       if (meta_sent) b.metadata = meta;
       if (!copy_tags) b.tags = tags;  // Copy Blob never takes the source's tags
+      b.sealed = b.blob_type == "AppendBlob" && lower(c.req.headers.get("x-ms-seal-blob")) == "true";
       std::vector<std::string> doomed;
       if (old && !old->file.empty()) doomed.push_back(old->file);
       if (put_from_url) {

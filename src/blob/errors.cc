@@ -72,6 +72,7 @@ AzureError container_being_deleted() {
 }
 AzureError blob_not_found() { return make(404, "BlobNotFound", "The specified blob does not exist."); }
 AzureError blob_already_exists() { return make(409, "BlobAlreadyExists", "The specified blob already exists."); }
+AzureError blob_is_sealed() { return make(409, "BlobIsSealed", "The blob is sealed and its contents cannot be modified."); }
 AzureError invalid_resource_name() {
   return make(400, "InvalidResourceName", "The specifed resource name contains invalid characters.");
 }

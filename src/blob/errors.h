@@ -42,6 +42,7 @@ AzureError container_already_exists();
 AzureError container_being_deleted();
 AzureError blob_not_found();
 AzureError blob_already_exists();
+AzureError blob_is_sealed();
 AzureError invalid_resource_name();
 AzureError invalid_uri();
 AzureError out_of_range_input(const std::string& what = "");

@@ -67,6 +67,8 @@ struct AppendBytes {
 // the request's append conditions, and answers; `md5` (base64, may be empty)
 // is returned as Content-MD5.
 void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5);
+// Seal Append Blob: the blob takes no more blocks (409 BlobIsSealed).
+void seal_append_blob(Call& c);
 
 // copy_handler.cc
 void copy_blob(Call& c);

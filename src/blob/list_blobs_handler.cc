@@ -85,6 +85,7 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
   }
   x.elem("ServerEncrypted", "true");
   if (!b.tags.empty()) x.elem("TagCount", std::to_string(b.tags.size()));
+  if (b.sealed) x.elem("Sealed", "true");
   x.close("Properties");
   if (inc.metadata) {
     x.open("Metadata");

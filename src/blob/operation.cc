@@ -76,6 +76,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     return req.headers.has("x-ms-copy-source") ? Operation::kAppendBlockFromUrl : Operation::kAppendBlock;
   }
   if (comp == "copy" && m == "PUT") return Operation::kAbortCopyBlob;
+  if (comp == "seal" && m == "PUT") return Operation::kSealAppendBlob;
   if (comp == "tier" && m == "PUT") return Operation::kSetBlobTier;
   if (comp == "tags") {
     if (m == "PUT") return Operation::kSetBlobTags;
@@ -83,7 +84,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
   }
   if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" ||
       comp == "undelete" || comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
-      comp == "legalhold" || comp == "seal")
+      comp == "legalhold")
     return Operation::kUnsupportedBlob;
   return Operation::kUnknown;
 }
@@ -135,6 +136,7 @@ const OperationInfo& info(Operation op) {
     OP(kGetBlockList, R::kObject, false, "r")
     OP(kAppendBlock, R::kObject, true, "aw")
     OP(kAppendBlockFromUrl, R::kObject, true, "aw")
+    OP(kSealAppendBlob, R::kObject, true, "w")
     OP(kAbortCopyBlob, R::kObject, true, "w")
     OP(kSetBlobTier, R::kObject, true, "w")
     OP(kSetBlobTags, R::kObject, true, "t")

@@ -21,7 +21,7 @@ enum class Operation {
   // Blob
   kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
-  kAppendBlockFromUrl, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kUnsupportedBlob,
+  kAppendBlockFromUrl, kSealAppendBlob, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kUnsupportedBlob,
 };
 
 enum class ResourceType { kService, kContainer, kObject };

@@ -78,6 +78,7 @@ struct BlobRecord {
   LeaseRecord lease;
   std::vector<BlockRef> committed_blocks;  // block blobs committed with a block list
   int64_t append_count = 0;                // committed append blocks
+  bool sealed = false;                     // an append blob that takes no more blocks (Seal)
   std::string access_tier;                 // block blobs: "" (inferred Hot), Hot, Cool or Cold
   BlobTags tags;                           // blob index tags (Set Blob Tags, x-ms-tags)
   // Copy state (copies are synchronous, so status is "success" once visible).

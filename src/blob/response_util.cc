@@ -82,6 +82,7 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
     if (b.access_tier.empty()) h.set("x-ms-access-tier-inferred", "true");
   } else if (b.blob_type == "AppendBlob") {
     h.set("x-ms-blob-committed-block-count", std::to_string(b.append_count));
+    if (b.sealed) h.set("x-ms-blob-sealed", "true");
   }
   if (!b.copy_id.empty()) {
     h.set("x-ms-copy-id", b.copy_id);

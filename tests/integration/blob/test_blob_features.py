@@ -180,6 +180,36 @@ def test_append_block_from_url(kiln, container):
     assert b.download_blob().readall() == expected + expected[:1000]
 
 
+def test_seal_append_blob(container):
+    b = container.get_blob_client("sealed")
+    b.create_append_blob()
+    b.append_block(b"abc")
+    with pytest.raises(HttpResponseError) as e:
+        b.seal_append_blob(appendpos_condition=1)
+    assert e.value.error_code == "AppendPositionConditionNotMet"
+    r = b.seal_append_blob(appendpos_condition=3)
+    assert r["blob_sealed"] is True
+    p = b.get_blob_properties()
+    assert p.is_append_blob_sealed is True and p.size == 3
+    with pytest.raises(HttpResponseError) as e:
+        b.append_block(b"more")
+    assert e.value.status_code == 409 and e.value.error_code == "BlobIsSealed"
+    assert b.download_blob().readall() == b"abc"
+    listed = next(x for x in container.list_blobs() if x.name == "sealed")
+    assert listed.is_append_blob_sealed is True
+    copy = container.get_blob_client("sealed-copy")
+    copy.start_copy_from_url(b.url)
+    assert not copy.get_blob_properties().is_append_blob_sealed  # a copy is open unless asked otherwise
+    copy.append_block(b"d")
+    b.create_append_blob()  # a new blob under the name: open again
+    b.append_block(b"x")
+    block = container.get_blob_client("not-append")
+    block.upload_blob(b"x")
+    with pytest.raises(HttpResponseError) as e:
+        block.seal_append_blob()
+    assert e.value.error_code == "InvalidBlobType"
+
+
 def test_page_blobs_are_refused_clearly(container):
     with pytest.raises(HttpResponseError) as e:
         container.get_blob_client("page").create_page_blob(size=512)
