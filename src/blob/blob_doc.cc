@@ -131,6 +131,7 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
   b.blob_type = "BlockBlob";
   b.size = b.last_modified_us = b.created_us = b.append_count = b.copy_completion_us = 0;
   b.sealed = false;
+  b.deleted_us = b.retention_days = 0;
   int64_t sealed = 0;
   b.etag.clear();
   b.props = BlobProperties{};
@@ -156,6 +157,8 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
     if (key == "cc") return r.string(b.props.cache_control);
     if (key == "cd") return r.string(b.props.content_disposition);
     if (key == "appends") return r.integer(b.append_count);
+    if (key == "deleted") return r.integer(b.deleted_us);
+    if (key == "retain") return r.integer(b.retention_days);
     if (key == "sealed") {
       if (!r.integer(sealed)) return false;
       b.sealed = sealed != 0;
@@ -271,7 +274,9 @@ std::string write_blob_doc(const BlobRecord& b) {
       c.num("done", b.copy_completion_us).str("id", b.copy_id).str("progress", b.copy_progress);
       c.str("source", b.copy_source).str("status", b.copy_status);
     }
-    o.str("ct", p.content_type).num("ctime", b.created_us).str("etag", b.etag);
+    o.str("ct", p.content_type).num("ctime", b.created_us);
+    if (b.deleted_us) o.num("deleted", b.deleted_us);
+    o.str("etag", b.etag);
     {
       ObjectWriter l(o.nested("lease"));
       l.num("duration", b.lease.duration).num("expires", b.lease.expires_us).str("id", b.lease.id);
@@ -283,6 +288,7 @@ std::string write_blob_doc(const BlobRecord& b) {
       for (const auto& [k, v] : b.metadata) m.str(k, v);
     }
     o.num("mtime", b.last_modified_us);
+    if (b.deleted_us) o.num("retain", b.retention_days);
     if (b.sealed) o.num("sealed", 1);
     o.num("size", b.size);
     if (!b.tags.empty()) {

@@ -9,6 +9,7 @@
 #include "blob/lease.h"
 #include "blob/names.h"
 #include "blob/response_util.h"
+#include "blob/soft_delete.h"
 #include "blob/tags.h"
 #include "core/crypto.h"
 #include "core/time_format.h"
@@ -222,14 +223,29 @@ void delete_blob(Call& c) {
   if (!ds.empty() && ds != "include" && ds != "only") throw err::invalid_header_value("x-ms-delete-snapshots", ds);
   if (!ds.empty() && !c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
   Conditions cond = parse_conditions(c.req.headers);
+  int64_t days = 0;
   c.be.store.write([&](MetadataWriter& w) {
     BlobRecord b = require_blob(w, c.ctx);
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     check_if_tags(c.req.headers, b.tags);
+    days = delete_retention_days(w, c.ctx.account);
     std::vector<std::string> doomed;
+    // Gone for good, or (with a retention policy) kept whole under a deleted key.
+    auto remove = [&](const std::string& snapshot, const std::string& file) {
+      if (days > 0) {
+        BlobRecord kept = *w.get_blob(b.account, b.container, b.name, snapshot, true);
+        kept.snapshot = deleted_snapshot(c.ctx.now_us, snapshot);
+        kept.deleted_us = c.ctx.now_us;
+        kept.retention_days = days;
+        kept.lease = LeaseRecord{};
+        w.put_blob(kept);
+      } else if (!file.empty()) {
+        doomed.push_back(file);
+      }
+      w.delete_blob(b.account, b.container, b.name, snapshot);
+    };
     if (!c.ctx.snapshot.empty()) {
-      w.delete_blob(b.account, b.container, b.name, b.snapshot);
-      if (!b.file.empty()) doomed.push_back(b.file);
+      remove(b.snapshot, b.file);
       remove_files_after_commit(w, c.be, std::move(doomed));
       return;
     }
@@ -242,22 +258,45 @@ void delete_blob(Call& c) {
       q.start_after = b.name;
       q.include_snapshots = true;
       q.limit = 1000000;
-      for (const auto& s : w.list_blobs(b.account, b.container, q)) {
-        if (s.name != b.name || s.snapshot.empty()) continue;
-        w.delete_blob(s.account, s.container, s.name, s.snapshot);
-        if (!s.file.empty()) doomed.push_back(s.file);
-      }
+      for (const auto& s : w.list_blobs(b.account, b.container, q))
+        if (s.name == b.name && !s.snapshot.empty()) remove(s.snapshot, s.file);
     }
     if (ds != "only") {
-      w.delete_blob(b.account, b.container, b.name, "");
-      if (!b.file.empty()) doomed.push_back(b.file);
+      remove("", b.file);
       for (const auto& blk : w.list_blocks(b.account, b.container, b.name)) doomed.push_back(blk.file);
       w.delete_blocks(b.account, b.container, b.name);
     }
     remove_files_after_commit(w, c.be, std::move(doomed));
   });
   c.res.status = 202;
-  c.res.headers.set("x-ms-delete-type-permanent", "true");
+  c.res.headers.set("x-ms-delete-type-permanent", days > 0 ? "false" : "true");
+}
+
+void undelete_blob(Call& c) {
+  no_snapshot(c.ctx);
+  c.be.store.write([&](MetadataWriter& w) {
+    require_container(w, c.ctx);
+    ListBlobsQuery q;
+    q.prefix = c.ctx.blob;
+    q.start_after = c.ctx.blob;
+    q.include_deleted = true;
+    q.limit = 1000000;
+    auto found = w.list_blobs(c.ctx.account, c.ctx.container, q);
+    bool any = false;
+    // Newest first: of a blob deleted twice, the later version comes back.
+    for (auto it = found.rbegin(); it != found.rend(); ++it) {
+      if (it->name != c.ctx.blob || !is_deleted_snapshot(it->snapshot)) continue;
+      any = true;
+      std::string key = original_snapshot(it->snapshot);
+      if (w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, key)) continue;  // taken again: stays deleted
+      BlobRecord back = *w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, it->snapshot, true);
+      back.snapshot = key;
+      back.deleted_us = back.retention_days = 0;
+      w.put_blob(back);
+      w.delete_blob(c.ctx.account, c.ctx.container, c.ctx.blob, it->snapshot);
+    }
+    if (!any && !w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "")) throw err::blob_not_found();
+  });
 }
 
 // Shared shape of the small read-modify-write blob operations.

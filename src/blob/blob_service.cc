@@ -64,6 +64,7 @@ void run(Call& c) {
     case Operation::kCopyBlob: return copy_blob(c);
     case Operation::kPutBlobFromUrl: return put_blob_from_url(c);
     case Operation::kDeleteBlob: return delete_blob(c);
+    case Operation::kUndeleteBlob: return undelete_blob(c);
     case Operation::kSetBlobProperties: return set_blob_properties(c);
     case Operation::kGetBlobMetadata: return get_blob_metadata(c);
     case Operation::kSetBlobMetadata: return set_blob_metadata(c);
@@ -123,9 +124,20 @@ struct BlobService::Impl {
 };
 
 // Uncommitted blocks older than Azure's one week (KILN_BLOB_BLOCK_EXPIRY_SECONDS
-// overrides it for tests) are dropped with their files.
+// overrides it for tests) are dropped with their files, and so are
+// soft-deleted blobs past their retention days.
 void BlobService::Impl::sweep_expired_blocks() {
-  int64_t before = timefmt::to_micros(timefmt::now()) - block_expiry_us;
+  int64_t now_us = timefmt::to_micros(timefmt::now());
+  store->write([&](MetadataWriter& w) {
+    std::vector<std::string> doomed;
+    for (const auto& b : w.deleted_blobs()) {
+      if (b.deleted_us + b.retention_days * 86'400'000'000LL > now_us) continue;
+      w.delete_blob(b.account, b.container, b.name, b.snapshot);
+      if (!b.file.empty()) doomed.push_back(b.file);
+    }
+    remove_files_after_commit(w, *backend, std::move(doomed));
+  });
+  int64_t before = now_us - block_expiry_us;
   while (true) {
     std::vector<ExpiredBlock> expired;
     store->write([&](MetadataWriter& w) {

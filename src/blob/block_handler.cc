@@ -9,6 +9,7 @@
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
+#include "blob/soft_delete.h"
 #include "blob/spooled_body.h"
 #include "blob/tags.h"
 #include "blob/xml_parse.h"
@@ -243,7 +244,8 @@ void get_block_list(Call& c) {
   std::vector<BlockRecord> staged;
   c.be.store.read([&](MetadataReader& r) {
     require_container(r, c.ctx);
-    blob = r.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, c.ctx.snapshot, true);
+    if (!is_deleted_snapshot(c.ctx.snapshot))  // soft-deleted blobs are not read
+      blob = r.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, c.ctx.snapshot, true);
     if (c.ctx.snapshot.empty()) staged = r.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
   });
   if (!blob && staged.empty()) throw err::blob_not_found();

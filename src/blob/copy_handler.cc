@@ -7,6 +7,7 @@
 #include "blob/lease.h"
 #include "blob/remote_source.h"
 #include "blob/response_util.h"
+#include "blob/soft_delete.h"
 #include "blob/tags.h"
 #include "core/crypto.h"
 #include "core/url.h"
@@ -118,6 +119,7 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
   BlobRecord& source = out.record;
   c.be.store.read([&](MetadataReader& r) {
     if (!r.get_container(src.account, src.container)) throw err::container_not_found();
+    if (is_deleted_snapshot(src.snapshot)) throw err::blob_not_found();
     auto b = r.get_blob(src.account, src.container, src.blob, src.snapshot, true);
     if (!b) throw err::blob_not_found();
     source = std::move(*b);

@@ -6,6 +6,7 @@
 
 #include "blob/lease.h"
 #include "blob/response_util.h"
+#include "blob/soft_delete.h"
 #include "core/crypto.h"
 #include "core/file_util.h"
 
@@ -19,6 +20,7 @@ ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx) 
 
 BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_blocks) {
   if (!r.get_container(ctx.account, ctx.container)) throw err::container_not_found();
+  if (is_deleted_snapshot(ctx.snapshot)) throw err::blob_not_found();  // only Undelete Blob reaches those
   auto b = r.get_blob(ctx.account, ctx.container, ctx.blob, ctx.snapshot, with_blocks);
   if (!b) throw err::blob_not_found();
   return std::move(*b);

@@ -32,7 +32,8 @@ void list_blobs(Call& c);
 // blob_handler.cc
 void get_blob(Call& c, bool head);
 void put_blob(Call& c);
-void delete_blob(Call& c);
+void delete_blob(Call& c);  // soft-deleted under a retention policy (soft_delete.h)
+void undelete_blob(Call& c);
 void set_blob_properties(Call& c);
 void get_blob_metadata(Call& c);
 void set_blob_metadata(Call& c);

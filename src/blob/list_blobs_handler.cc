@@ -7,6 +7,7 @@
 #include "blob/lease.h"
 #include "blob/listing.h"
 #include "blob/response_util.h"
+#include "blob/soft_delete.h"
 #include "blob/tags.h"
 #include "blob/xml_util.h"
 #include "core/time_format.h"
@@ -15,7 +16,7 @@ namespace kiln::blob {
 namespace {
 
 struct Include {
-  bool metadata = false, snapshots = false, uncommitted = false, copy = false, tags = false;
+  bool metadata = false, snapshots = false, uncommitted = false, copy = false, tags = false, deleted = false;
 };
 
 Include read_include(const http::Request& req) {
@@ -31,9 +32,10 @@ Include read_include(const http::Request& req) {
     else if (item == "uncommittedblobs") inc.uncommitted = true;
     else if (item == "copy") inc.copy = true;
     else if (item == "tags") inc.tags = true;
-    else if (item == "deleted" || item == "versions" || item == "immutabilitypolicy" ||
+    else if (item == "deleted") inc.deleted = true;
+    else if (item == "versions" || item == "immutabilitypolicy" ||
              item == "legalhold" || item == "deletedwithversions" || item.empty()) {
-      // Accepted: Kiln has no soft delete or versions, so nothing extra to list.
+      // Accepted: Kiln has no versions, so nothing extra to list.
     } else {
       throw err::invalid_query_parameter_value("include", v);
     }
@@ -58,7 +60,10 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
     return;
   }
   const BlobRecord& b = *e.blob;
-  if (!b.snapshot.empty()) x.elem("Snapshot", b.snapshot);
+  const bool deleted = is_deleted_snapshot(b.snapshot);
+  if (deleted) x.elem("Deleted", "true");
+  std::string snapshot = deleted ? original_snapshot(b.snapshot) : b.snapshot;
+  if (!snapshot.empty()) x.elem("Snapshot", snapshot);
   std::string etag = b.etag.size() >= 2 ? b.etag.substr(1, b.etag.size() - 2) : b.etag;
   x.open("Properties")
       .elem("Creation-Time", http_date(b.created_us))
@@ -84,6 +89,11 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
         .elem("CopyProgress", b.copy_progress).elem("CopyCompletionTime", http_date(b.copy_completion_us));
   }
   x.elem("ServerEncrypted", "true");
+  if (deleted) {
+    int64_t left_us = b.deleted_us + b.retention_days * 86'400'000'000LL - now_us;
+    x.elem("DeletedTime", http_date(b.deleted_us))
+        .elem("RemainingRetentionDays", std::to_string(std::max<int64_t>(1, (left_us + 86'399'999'999LL) / 86'400'000'000LL)));
+  }
   if (!b.tags.empty()) x.elem("TagCount", std::to_string(b.tags.size()));
   if (b.sealed) x.elem("Sealed", "true");
   x.close("Properties");
@@ -128,6 +138,7 @@ void list_blobs(Call& c) {
       q.start_after = cursor_name;
       q.start_after_snapshot = cursor_snap;
       q.include_snapshots = inc.snapshots;
+      q.include_deleted = inc.deleted;
       q.limit = want;
       const auto& recs = pages.emplace_back(r.list_blobs(c.ctx.account, c.ctx.container, q));
       std::vector<Entry> batch;

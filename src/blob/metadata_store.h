@@ -35,6 +35,8 @@ class MetadataReader {
                                              const ListBlobsQuery& q) = 0;
   virtual bool has_snapshots(const std::string& account, const std::string& container,
                              const std::string& name) = 0;
+  // Every soft-deleted blob and snapshot (soft_delete.h), without inline bytes.
+  virtual std::vector<BlobRecord> deleted_blobs() = 0;
   virtual std::vector<BlockRecord> list_blocks(const std::string& account, const std::string& container,
                                                const std::string& blob) = 0;
   // Names of blobs with staged blocks, with `prefix`, name >= start_at, ordered.

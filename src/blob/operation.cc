@@ -77,13 +77,14 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
   }
   if (comp == "copy" && m == "PUT") return Operation::kAbortCopyBlob;
   if (comp == "seal" && m == "PUT") return Operation::kSealAppendBlob;
+  if (comp == "undelete" && m == "PUT") return Operation::kUndeleteBlob;
   if (comp == "tier" && m == "PUT") return Operation::kSetBlobTier;
   if (comp == "tags") {
     if (m == "PUT") return Operation::kSetBlobTags;
     if (m == "GET") return Operation::kGetBlobTags;
   }
   if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" ||
-      comp == "undelete" || comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
+      comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
       comp == "legalhold")
     return Operation::kUnsupportedBlob;
   return Operation::kUnknown;
@@ -125,6 +126,7 @@ const OperationInfo& info(Operation op) {
     OP(kPutBlobFromUrl, R::kObject, true, "cw")
     OP(kCopyBlob, R::kObject, true, "cw")
     OP(kDeleteBlob, R::kObject, true, "d")
+    OP(kUndeleteBlob, R::kObject, true, "w")
     OP(kSetBlobProperties, R::kObject, true, "w")
     OP(kGetBlobMetadata, R::kObject, false, "r")
     OP(kSetBlobMetadata, R::kObject, true, "w")

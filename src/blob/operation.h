@@ -19,7 +19,8 @@ enum class Operation {
   kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch,
   kUnsupportedContainer,
   // Blob
-  kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kSetBlobProperties, kGetBlobMetadata,
+  kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kUndeleteBlob,
+  kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
   kAppendBlockFromUrl, kSealAppendBlob, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kUnsupportedBlob,
 };

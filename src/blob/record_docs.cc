@@ -81,6 +81,8 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.lease = lease_from(j["lease"]);
   b.append_count = j.value("appends", int64_t(0));
   b.sealed = j.value("sealed", int64_t(0)) != 0;
+  b.deleted_us = j.value("deleted", int64_t(0));
+  b.retention_days = j.value("retain", int64_t(0));
   b.access_tier = j.value("tier", "");
   b.tags.clear();
   if (j.contains("tags") && j["tags"].is_object())

@@ -79,6 +79,9 @@ struct BlobRecord {
   std::vector<BlockRef> committed_blocks;  // block blobs committed with a block list
   int64_t append_count = 0;                // committed append blocks
   bool sealed = false;                     // an append blob that takes no more blocks (Seal)
+  // Soft-deleted (soft_delete.h): when, and for how many days it is kept.
+  int64_t deleted_us = 0;
+  int64_t retention_days = 0;
   std::string access_tier;                 // block blobs: "" (inferred Hot), Hot, Cool or Cold
   BlobTags tags;                           // blob index tags (Set Blob Tags, x-ms-tags)
   // Copy state (copies are synchronous, so status is "success" once visible).
@@ -99,6 +102,7 @@ struct ListBlobsQuery {
   std::string start_after;  // marker: blob name (and snapshot) to resume after
   std::string start_after_snapshot;
   bool include_snapshots = false;
+  bool include_deleted = false;  // soft-deleted blobs and snapshots (soft_delete.h)
   size_t limit = 5000;
 };
 

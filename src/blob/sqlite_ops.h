@@ -181,10 +181,13 @@ class SqlOps : public MetadataWriter {
   std::vector<BlobRecord> list_blobs_impl(const std::string& account, const std::string& container,
                                           const ListBlobsQuery& q) {
     Use u(sql("SELECT name, snap, file, doc FROM blobs WHERE account=?1 AND container=?2 AND name>=?3 AND name<?4 "
-                "AND (name>?5 OR (name=?5 AND snap>=?6)) AND (?7 OR snap='~') ORDER BY name, snap LIMIT ?8"));
+                "AND (name>?5 OR (name=?5 AND snap>=?6)) "
+                "AND (snap='~' OR (?7 AND substr(snap,1,2)<>'~d') OR (?9 AND substr(snap,1,2)='~d')) "
+                "ORDER BY name, snap LIMIT ?8"));
     std::string start_snap = q.start_after_snapshot.empty() ? "" : q.start_after_snapshot;
     u->bind(1, account).bind(2, container).bind(3, q.prefix).bind(4, prefix_end(q.prefix));
     u->bind(5, q.start_after).bind(6, start_snap).bind(7, q.include_snapshots ? 1 : 0).bind(8, int64_t(q.limit));
+    u->bind(9, q.include_deleted ? 1 : 0);
     std::vector<BlobRecord> out;
     out.reserve(std::min<size_t>(q.limit, 5000));
     while (u->step()) {
@@ -199,8 +202,24 @@ class SqlOps : public MetadataWriter {
     }
     return out;
   }
+  std::vector<BlobRecord> deleted_blobs() override {
+    Use u(sql("SELECT account, container, name, snap, file, doc FROM blobs WHERE substr(snap,1,2)='~d'"));
+    std::vector<BlobRecord> out;
+    while (u->step()) {
+      BlobRecord b;
+      b.account = u->text(0);
+      b.container = u->text(1);
+      b.name = u->text(2);
+      b.snapshot = u->text(3);
+      b.file = u->text(4);
+      blob_fill(b, u->text(5));
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
   bool has_snapshots(const std::string& account, const std::string& container, const std::string& name) override {
-    Use u(sql("SELECT 1 FROM blobs WHERE account=? AND container=? AND name=? AND snap<>'~' LIMIT 1"));
+    Use u(sql("SELECT 1 FROM blobs WHERE account=? AND container=? AND name=? AND snap<>'~' "
+                "AND substr(snap,1,2)<>'~d' LIMIT 1"));
     u->bind(1, account).bind(2, container).bind(3, name);
     return u->step();
   }

@@ -249,7 +249,8 @@ def test_service_properties_and_cors_preflight(kiln, service):
     assert r.headers["x-ms-version"] == "2021-12-02" and r.headers["x-ms-client-request-id"] == "put-1"
     assert r.headers["x-ms-request-id"] and r.headers["ETag"] and r.headers["Content-MD5"] == "XUFAKrxLKna5cZ2REBfFkg=="
     service.delete_container("corsput")
-    service.set_service_properties(cors=[])
+    # Back to Azure's defaults: the retention policy would make every later delete soft.
+    service.set_service_properties(cors=[], delete_retention_policy=RetentionPolicy(enabled=False))
 
 
 def test_account_information(service):

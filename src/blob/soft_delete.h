@@ -1,0 +1,24 @@
+// Blob soft delete (the service's DeleteRetentionPolicy): a deleted blob or
+// snapshot keeps its row, bytes and files under a snapshot key of its own,
+// "~d<deletion time>|<original key>", which no read, listing or snapshot
+// lookup matches, until Undelete Blob restores it or its retention days pass
+// (the service's sweep then removes it for good).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "blob/metadata_store.h"
+
+namespace kiln::blob {
+
+bool is_deleted_snapshot(const std::string& snapshot);
+// The snapshot key a blob (snapshot "" for the base blob) is kept under once deleted.
+std::string deleted_snapshot(int64_t deleted_us, const std::string& snapshot);
+// What a deleted key was: "" for a base blob, else the snapshot's time.
+std::string original_snapshot(const std::string& deleted);
+
+// The account's DeleteRetentionPolicy days, 0 when it is disabled.
+int64_t delete_retention_days(MetadataReader& r, const std::string& account);
+
+}  // namespace kiln::blob
