@@ -309,6 +309,7 @@ BlobRecord modify_blob(Call& c, Fn&& fn) {
     // With its block list: the record is written back whole.
     BlobRecord b = require_blob(w, c.ctx, true);
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    check_if_tags(c.req.headers, b.tags);
     fn(b);
     w.put_blob(b);
     out = std::move(b);
@@ -332,6 +333,7 @@ void get_blob_metadata(Call& c) {
   BlobRecord b;
   c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
   check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
+  check_if_tags(c.req.headers, b.tags);
   if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
@@ -377,6 +379,7 @@ void set_blob_tier(Call& c) {
   c.be.store.write([&](MetadataWriter& w) {
     BlobRecord b = require_blob(w, c.ctx, true);  // written back whole, block list included
     if (b.blob_type != "BlockBlob") throw err::invalid_blob_type();
+    check_if_tags(c.req.headers, b.tags);
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
     b.access_tier = tier;  // Azure does not change ETag or Last-Modified for a tier change
     w.put_blob(b);
@@ -395,6 +398,7 @@ void snapshot_blob(Call& c) {
     c.be.store.write([&](MetadataWriter& w) {
       base = require_blob(w, c.ctx, true);  // a snapshot keeps the block list too
       check_conditions(cond, true, base.etag, base.last_modified_us, false);
+      check_if_tags(c.req.headers, base.tags);
       check_lease_access(effective_lease(base.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
       BlobRecord s = base;
       s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);

@@ -252,6 +252,7 @@ void get_block_list(Call& c) {
   if (blob && blob->blob_type != "BlockBlob") throw err::invalid_blob_type();
   if (blob) {
     check_conditions(parse_conditions(c.req.headers), true, blob->etag, blob->last_modified_us, true);
+    check_if_tags(c.req.headers, blob->tags);
     if (blob->snapshot.empty())
       check_lease_access(effective_lease(blob->lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
   }
@@ -306,6 +307,7 @@ void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5) {
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
     if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    check_if_tags(c.req.headers, b.tags);
     if (b.sealed) throw err::blob_is_sealed();
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
     if (max_size && uint64_t(b.size) + size > uint64_t(*max_size)) throw err::max_blob_size_condition_not_met();
@@ -369,6 +371,7 @@ void seal_append_blob(Call& c) {
     BlobRecord b = require_blob(w, c.ctx);
     if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
+    check_if_tags(c.req.headers, b.tags);
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
     if (append_pos && *append_pos != b.size) throw err::append_position_condition_not_met();
     if (!b.sealed) {  // sealing a sealed blob again changes nothing

@@ -276,6 +276,7 @@ void copy_into(Call& c, bool put_from_url) {
       auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
       if (dst_cond.if_none_match && *dst_cond.if_none_match == "*" && old) throw err::blob_already_exists();
       check_conditions(dst_cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+      check_if_tags(c.req.headers, old ? old->tags : BlobTags{}, bool(old));
       BlobRecord b = source;
       b.snapshot.clear();
       b.file = file;

@@ -85,7 +85,11 @@ def test_if_tags_conditions(container):
                  lambda: b.download_blob(if_tags_match_condition=bad),
                  lambda: b.set_blob_tags({"state": "done"}, if_tags_match_condition=bad),
                  lambda: b.upload_blob(b"y", overwrite=True, if_tags_match_condition=bad),
-                 lambda: b.delete_blob(if_tags_match_condition=bad)):
+                 lambda: b.delete_blob(if_tags_match_condition=bad),
+                 lambda: b.set_blob_metadata({"m": "1"}, if_tags_match_condition=bad),
+                 lambda: b.get_blob_properties(if_tags_match_condition=bad),
+                 lambda: b.create_snapshot(if_tags_match_condition=bad),
+                 lambda: b.acquire_lease(if_tags_match_condition=bad)):
         with pytest.raises(ResourceModifiedError) as e:
             call()
         assert e.value.status_code == 412 and e.value.error_code == "ConditionNotMet"
