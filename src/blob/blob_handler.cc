@@ -190,9 +190,10 @@ void put_blob(Call& c) {
     b.props = props;
     if (type == "BlockBlob" && b.props.content_md5.empty()) b.props.content_md5 = md5;
     b.metadata = meta;
+    bool kept = old && keep_overwritten(w, *old, c.ctx.now_us);
     w.put_blob(b);
     std::vector<std::string> doomed;
-    if (old && !old->file.empty()) doomed.push_back(old->file);
+    if (old && !kept && !old->file.empty()) doomed.push_back(old->file);
     auto staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
     for (const auto& blk : staged) doomed.push_back(blk.file);
     if (!staged.empty()) w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);

@@ -208,9 +208,10 @@ void put_block_list(Call& c) {
         b.props = props;
         b.metadata = meta;
         b.committed_blocks = blocks;
+        bool kept = now_old && keep_overwritten(w, *now_old, c.ctx.now_us);
         w.put_blob(b);
         std::vector<std::string> doomed;
-        if (now_old && !now_old->file.empty()) doomed.push_back(now_old->file);
+        if (now_old && !kept && !now_old->file.empty()) doomed.push_back(now_old->file);
         for (const auto& blk : now_staged)
           if (!adopted.count(blk.file)) doomed.push_back(blk.file);
         w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);

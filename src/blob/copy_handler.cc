@@ -286,7 +286,7 @@ void copy_into(Call& c, bool put_from_url) {
       if (!copy_tags) b.tags = tags;  // Copy Blob never takes the source's tags
       b.sealed = b.blob_type == "AppendBlob" && lower(c.req.headers.get("x-ms-seal-blob")) == "true";
       std::vector<std::string> doomed;
-      if (old && !old->file.empty()) doomed.push_back(old->file);
+      if (old && !keep_overwritten(w, *old, c.ctx.now_us) && !old->file.empty()) doomed.push_back(old->file);
       if (put_from_url) {
         b.blob_type = "BlockBlob";
         b.append_count = 0;

@@ -29,4 +29,16 @@ int64_t delete_retention_days(MetadataReader& r, const std::string& account) {
   return policy.child("Days").text().as_llong(0);
 }
 
+bool keep_overwritten(MetadataWriter& w, const BlobRecord& old, int64_t now_us) {
+  int64_t days = delete_retention_days(w, old.account);
+  if (days <= 0) return false;
+  BlobRecord kept = *w.get_blob(old.account, old.container, old.name, "", true);  // whole: bytes, block list
+  kept.snapshot = deleted_snapshot(now_us, timefmt::iso8601(timefmt::from_micros(now_us), 7));
+  kept.deleted_us = now_us;
+  kept.retention_days = days;
+  kept.lease = LeaseRecord{};
+  w.put_blob(kept);
+  return true;
+}
+
 }  // namespace kiln::blob

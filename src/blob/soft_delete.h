@@ -21,4 +21,10 @@ std::string original_snapshot(const std::string& deleted);
 // The account's DeleteRetentionPolicy days, 0 when it is disabled.
 int64_t delete_retention_days(MetadataReader& r, const std::string& account);
 
+// Before an overwrite (Put Blob, Put Block List, Copy Blob) replaces `old`, a
+// base blob: under a retention policy it is kept as a soft-deleted snapshot
+// taken now, which Undelete Blob brings back as a snapshot. Returns whether it
+// was kept (its files must then stay).
+bool keep_overwritten(MetadataWriter& w, const BlobRecord& old, int64_t now_us);
+
 }  // namespace kiln::blob

@@ -50,6 +50,21 @@ def test_a_name_taken_again_keeps_its_deleted_version_deleted(retention, contain
         container.get_blob_client("never-was").undelete_blob()
 
 
+def test_an_overwrite_keeps_the_version_it_replaces_as_a_deleted_snapshot(retention, container):
+    b = container.get_blob_client("over")
+    b.upload_blob(b"v1")
+    b.upload_blob(b"v2", overwrite=True)
+    b.stage_block("YQ==", b"v3")
+    b.commit_block_list(["YQ=="])
+    deleted = [x for x in container.list_blobs(include=["deleted", "snapshots"]) if x.deleted]
+    assert len(deleted) == 2 and all(x.snapshot for x in deleted)
+    assert [x.snapshot for x in container.list_blobs(include=["snapshots"]) if x.snapshot] == []
+    b.undelete_blob()  # the versions come back as snapshots; the blob stays v3
+    assert b.download_blob().readall() == b"v3"
+    snaps = sorted(x.snapshot for x in container.list_blobs(include=["snapshots"]) if x.snapshot)
+    assert [container.get_blob_client("over", snapshot=s).download_blob().readall() for s in snaps] == [b"v1", b"v2"]
+
+
 def test_without_a_policy_deletes_are_permanent(container):
     b = container.get_blob_client("gone")
     b.upload_blob(b"x")
