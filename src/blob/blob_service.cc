@@ -114,6 +114,7 @@ struct BlobService::Impl {
   std::unique_ptr<BlobFiles> files;
   std::unique_ptr<Backend> backend;
   int64_t block_expiry_us;
+  int64_t retention_day_us;  // a day of a delete retention policy (KILN_BLOB_RETENTION_DAY_SECONDS for tests)
   std::thread sweeper;
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
@@ -125,13 +126,14 @@ struct BlobService::Impl {
 
 // Uncommitted blocks older than Azure's one week (KILN_BLOB_BLOCK_EXPIRY_SECONDS
 // overrides it for tests) are dropped with their files, and so are
-// soft-deleted blobs past their retention days.
+// soft-deleted blobs past their retention days (KILN_BLOB_RETENTION_DAY_SECONDS
+// shortens a day for tests).
 void BlobService::Impl::sweep_expired_blocks() {
   int64_t now_us = timefmt::to_micros(timefmt::now());
   store->write([&](MetadataWriter& w) {
     std::vector<std::string> doomed;
     for (const auto& b : w.deleted_blobs()) {
-      if (b.deleted_us + b.retention_days * 86'400'000'000LL > now_us) continue;
+      if (b.deleted_us + b.retention_days * retention_day_us > now_us) continue;
       w.delete_blob(b.account, b.container, b.name, b.snapshot);
       if (!b.file.empty()) doomed.push_back(b.file);
     }
@@ -185,6 +187,7 @@ BlobService::BlobService(BlobServiceOptions options) : impl_(std::make_unique<Im
   m.files = std::make_unique<BlobFiles>(m.root + "/data", durable);
   m.backend = std::make_unique<Backend>(Backend{*m.store, *m.files, *m.options.accounts});
   m.block_expiry_us = env_seconds("KILN_BLOB_BLOCK_EXPIRY_SECONDS", 7 * 24 * 3600) * 1000000;
+  m.retention_day_us = env_seconds("KILN_BLOB_RETENTION_DAY_SECONDS", 24 * 3600) * 1000000;
   // Files written but never committed (a crash mid-upload) are not referenced: remove them.
   auto referenced = m.store->all_files();
   size_t removed = m.files->sweep(std::set<std::string>(referenced.begin(), referenced.end()));

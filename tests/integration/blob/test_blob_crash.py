@@ -95,6 +95,24 @@ def test_uncommitted_blocks_expire(kiln_factory):
     assert names == []
 
 
+def test_soft_deleted_blobs_go_for_good_after_their_retention(kiln_factory):
+    from azure.storage.blob import RetentionPolicy
+    server = kiln_factory(env={"KILN_BLOB_RETENTION_DAY_SECONDS": "1", "KILN_BLOB_SWEEP_INTERVAL_SECONDS": "1"})
+    svc = client(server)
+    svc.set_service_properties(delete_retention_policy=RetentionPolicy(enabled=True, days=2))
+    c = svc.create_container("retained")
+    c.get_blob_client("big").upload_blob(b"x" * 200000)  # its bytes live in a data file
+    c.get_blob_client("big").delete_blob()
+    data_dir = os.path.join(server.data_dir, "blob", "data")
+    assert len(os.listdir(data_dir)) == 1  # kept while soft-deleted
+    assert [b.deleted for b in c.list_blobs(include=["deleted"])] == [True]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and os.listdir(data_dir):
+        time.sleep(0.1)
+    assert os.listdir(data_dir) == []
+    assert list(c.list_blobs(include=["deleted"])) == []
+
+
 def test_in_memory_mode_leaves_nothing(kiln_factory, tmp_path):
     server = kiln_factory(in_memory=True, env={"TMPDIR": str(tmp_path)})
     svc = client(server)
