@@ -2,7 +2,6 @@
 
 #include <pugixml.hpp>
 
-#include "blob/xml_parse.h"
 #include "core/time_format.h"
 
 namespace kiln::blob {
@@ -19,11 +18,17 @@ std::string original_snapshot(const std::string& deleted) {
 }
 
 int64_t delete_retention_days(MetadataReader& r, const std::string& account) {
+  // Asked on every delete and overwrite (on the store's writer): only the
+  // policy's element of the stored document is parsed.
   auto stored = r.get_service_properties(account);
   if (!stored) return 0;
-  std::string xml = parse_service_properties(*stored).delete_retention_policy;
+  const std::string open = "<DeleteRetentionPolicy>", close = "</DeleteRetentionPolicy>";
+  size_t from = stored->find(open), to = stored->find(close);
+  if (from == std::string::npos || to == std::string::npos || to < from) return 0;
+  std::string_view xml = std::string_view(*stored).substr(from, to + close.size() - from);
+  if (xml.find("<Enabled>true</Enabled>") == std::string_view::npos) return 0;
   pugi::xml_document doc;
-  if (xml.empty() || !doc.load_buffer(xml.data(), xml.size())) return 0;
+  if (!doc.load_buffer(xml.data(), xml.size())) return 0;
   pugi::xml_node policy = doc.child("DeleteRetentionPolicy");
   if (std::string(policy.child_value("Enabled")) != "true") return 0;
   return policy.child("Days").text().as_llong(0);
