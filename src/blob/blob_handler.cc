@@ -331,11 +331,7 @@ void set_blob_properties(Call& c) {
 }
 
 void get_blob_metadata(Call& c) {
-  BlobRecord b;
-  c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
-  check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
-  check_if_tags(c.req.headers, b.tags);
-  if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+  BlobRecord b = read_blob_checked(c, true);
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   add_metadata_headers(b.metadata, c.res.headers);

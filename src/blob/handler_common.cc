@@ -4,9 +4,11 @@
 
 #include <unistd.h>
 
+#include "blob/conditions.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
+#include "blob/tags.h"
 #include "core/crypto.h"
 #include "core/file_util.h"
 
@@ -24,6 +26,15 @@ BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_
   auto b = r.get_blob(ctx.account, ctx.container, ctx.blob, ctx.snapshot, with_blocks);
   if (!b) throw err::blob_not_found();
   return std::move(*b);
+}
+
+BlobRecord read_blob_checked(Call& c, bool not_modified_304) {
+  BlobRecord b;
+  c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
+  check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, not_modified_304);
+  check_if_tags(c.req.headers, b.tags);
+  if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+  return b;
 }
 
 namespace {

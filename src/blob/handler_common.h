@@ -55,6 +55,10 @@ void commit_then_respond(Call& c, Commit commit, std::function<void(Call&)> resp
 ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx);
 // The addressed blob (or its ?snapshot=), or BlobNotFound; checks the container first.
 BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_blocks = false);
+// The addressed blob for an operation that reads it: If-* conditions (a failed
+// If-Modified-Since / If-None-Match is 304 when `not_modified_304`, else 412),
+// x-ms-if-tags, and the lease of a base blob (x-ms-lease-id, when sent, must match).
+BlobRecord read_blob_checked(Call& c, bool not_modified_304);
 
 // Verifies Content-MD5 and x-ms-content-crc64 of the body when sent; returns the
 // body's MD5 (base64), or "" when always_md5 is false and no Content-MD5 was sent

@@ -25,12 +25,8 @@ void set_blob_tags(Call& c) {
 }
 
 void get_blob_tags(Call& c) {
-  BlobRecord b;
-  c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
   // A failed If-Modified-Since is a 412 here, not a 304 (there is no entity to keep).
-  check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, false);
-  check_if_tags(c.req.headers, b.tags);
-  if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+  BlobRecord b = read_blob_checked(c, false);
   c.res.body = tags_xml(b.tags);
   c.res.headers.set("Content-Type", "application/xml");
 }
