@@ -102,6 +102,7 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
     r.last_modified_us = fetched.last_modified_us;
     if (evaluate(src_cond, true, r.etag, r.last_modified_us, false) != ConditionResult::kPass)
       throw err::source_condition_not_met();
+    check_source_if_tags(c.req.headers, {});  // a source elsewhere has no tags
     return;
   }
   const Source& src = *local;
@@ -126,6 +127,7 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
   });
   if (evaluate(src_cond, true, source.etag, source.last_modified_us, false) != ConditionResult::kPass)
     throw err::source_condition_not_met();
+  check_source_if_tags(c.req.headers, source.tags);
 }
 
 }  // namespace

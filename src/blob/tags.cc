@@ -283,4 +283,11 @@ void check_if_tags(const http::Headers& headers, const BlobTags& tags, bool exis
   if (!exists || !condition.matches("", tags)) throw err::condition_not_met();
 }
 
+void check_source_if_tags(const http::Headers& headers, const BlobTags& source_tags) {
+  const std::string* header = headers.find("x-ms-source-if-tags");
+  if (!header) return;
+  if (!TagExpression::parse(*header, TagExpression::Dialect::kCondition).matches("", source_tags))
+    throw err::source_condition_not_met();
+}
+
 }  // namespace kiln::blob

@@ -58,5 +58,7 @@ class TagExpression {
 // x-ms-if-tags: 412 ConditionNotMet unless the blob exists and its `tags`
 // satisfy it (no-op when the header is absent).
 void check_if_tags(const http::Headers& headers, const BlobTags& tags, bool exists = true);
+// x-ms-source-if-tags of a copy: 412 SourceConditionNotMet unless the source's tags satisfy it.
+void check_source_if_tags(const http::Headers& headers, const BlobTags& source_tags);
 
 }  // namespace kiln::blob

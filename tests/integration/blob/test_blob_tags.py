@@ -100,6 +100,18 @@ def test_if_tags_conditions(container):
     assert e.value.status_code == 400
 
 
+def test_copies_check_the_sources_tags(container):
+    src = container.get_blob_client("tagged-source")
+    src.upload_blob(b"x", tags={"stage": "final"})
+    dst = container.get_blob_client("tagged-copy")
+    with pytest.raises(HttpResponseError) as e:
+        dst.start_copy_from_url(src.url, source_if_tags_match_condition="\"stage\" = 'draft'")
+    assert e.value.status_code == 412 and e.value.error_code == "SourceConditionNotMet"
+    assert not dst.exists()
+    dst.start_copy_from_url(src.url, source_if_tags_match_condition="\"stage\" = 'final'")
+    assert dst.download_blob().readall() == b"x"
+
+
 def test_a_leased_blobs_tags_need_its_lease(container):
     b = container.get_blob_client("leased")
     b.upload_blob(b"x")
