@@ -38,12 +38,14 @@ std::optional<Source> parse_source(const Call& c, const std::string& source_url)
   fake.query = *query;
   std::string host = lower(u->host);
   fake.headers.set("host", host);
+  // This service: a loopback or *.blob.localhost name, or the one the client used, on our port.
   std::string own_host = lower(c.req.headers.get("host"));
   size_t colon = own_host.rfind(':');
-  if (colon != std::string::npos) own_host = own_host.substr(0, colon);
-  bool local = (host == own_host || host == "127.0.0.1" || host == "localhost" || host == "::1" ||
-                host.find(".blob.localhost") != std::string::npos || host.find(".blob.core.localhost") != std::string::npos) &&
-               std::to_string(u->port) == c.req.headers.get("host").substr(colon == std::string::npos ? 0 : colon + 1);
+  std::string own_port = colon != std::string::npos ? own_host.substr(colon + 1) : c.req.secure ? "443" : "80";
+  if (colon != std::string::npos) own_host.resize(colon);
+  bool loopback = host == own_host || host == "127.0.0.1" || host == "localhost" || host == "::1" ||
+                  host.find(".blob.localhost") != std::string::npos || host.find(".blob.core.localhost") != std::string::npos;
+  bool local = loopback && std::to_string(u->port) == own_port;
   RequestContext sctx;
   if (!local || !parse_location(fake, sctx) || !c.be.accounts.find(sctx.account)) return std::nullopt;
   if (sctx.container.empty() || sctx.blob.empty()) throw err::invalid_header_value("x-ms-copy-source", source_url);

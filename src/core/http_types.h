@@ -92,6 +92,10 @@ struct FileBody {
   static std::shared_ptr<int> adopt(int fd);  // shared fd that closes on last release
 };
 
+struct Response;
+// Sends a response finished later (Response::defer); called once, from any thread.
+using Responder = std::function<void(Response&&)>;
+
 struct Response {
   int status = 200;
   Headers headers;
@@ -107,9 +111,7 @@ struct Response {
   // it once with a Responder, which must then be called once with the finished
   // response (in-memory body only). Meanwhile a plain-TCP connection goes on
   // reading its next request, so no thread waits for the write.
-  std::function<void(std::function<void(Response&&)> responder)> defer;
+  std::function<void(Responder)> defer;
 };
-
-using Responder = std::function<void(Response&&)>;
 
 }  // namespace kiln::http

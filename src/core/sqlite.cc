@@ -82,11 +82,6 @@ Statement& Statement::bind(int i, std::string_view v) {
     fail(db_, "bind");
   return *this;
 }
-Statement& Statement::bind_blob(int i, std::string_view v) {
-  if (sqlite3_bind_blob(stmt_, i, v.data(), int(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
-    fail(db_, "bind");
-  return *this;
-}
 Statement& Statement::bind_blob_in_place(int i, std::string_view v) {
   if (sqlite3_bind_blob(stmt_, i, v.data(), int(v.size()), SQLITE_STATIC) != SQLITE_OK) fail(db_, "bind");
   return *this;

@@ -69,9 +69,8 @@ class Statement {
   Statement& bind(int i, std::string_view v);  // text
   Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
-  Statement& bind_blob(int i, std::string_view v);
   // Binds the bytes without copying them: they must stay alive and unchanged
-  // until reset() (for a large value on a hot path, e.g. a small blob's data).
+  // until reset() (a small blob's data, on the writer's hot path).
   Statement& bind_blob_in_place(int i, std::string_view v);
   Statement& bind_null(int i);
   template <typename T>
