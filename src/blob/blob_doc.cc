@@ -132,6 +132,8 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
   b.size = b.last_modified_us = b.created_us = b.append_count = b.copy_completion_us = 0;
   b.sealed = false;
   b.deleted_us = b.retention_days = 0;
+  b.page_ranges.clear();
+  b.sequence_number = 0;
   int64_t sealed = 0;
   b.etag.clear();
   b.props = BlobProperties{};
@@ -165,6 +167,8 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
       return true;
     }
     if (key == "tier") return r.string(b.access_tier);
+    if (key == "pages") return r.string(b.page_ranges);
+    if (key == "seq") return r.integer(b.sequence_number);
     if (key == "meta")
       return r.object([&](const std::string& k) {
         if (!r.string(value)) return false;
@@ -288,8 +292,10 @@ std::string write_blob_doc(const BlobRecord& b) {
       for (const auto& [k, v] : b.metadata) m.str(k, v);
     }
     o.num("mtime", b.last_modified_us);
+    if (!b.page_ranges.empty()) o.str("pages", b.page_ranges);
     if (b.deleted_us) o.num("retain", b.retention_days);
     if (b.sealed) o.num("sealed", 1);
+    if (b.sequence_number) o.num("seq", b.sequence_number);
     o.num("size", b.size);
     if (!b.tags.empty()) {
       ObjectWriter t(o.nested("tags"));

@@ -12,7 +12,8 @@
 namespace kiln::blob {
 
 // The document of the stored fields of `b` (type, size, etag, times,
-// properties, metadata, lease, append count, tier, copy state).
+// properties, metadata, lease, append count, tier, page ranges and
+// sequence number, copy state).
 std::string write_blob_doc(const BlobRecord& b);
 
 // Fills the stored fields of `b` from `doc`. Reads only the shape

@@ -32,6 +32,13 @@ struct Fd {
 
 BlobFiles::BlobFiles(std::string dir, bool durable) : dir_(std::move(dir)), durable_(durable) {
   fs::make_dirs(dir_);
+  // Holes take no space; the size is Azure's largest page blob (8 TiB).
+  Fd zeros{::open(path(kZeros).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)};
+  if (zeros.fd < 0) throw_errno("create " + std::string(kZeros));
+  struct stat st{};
+  if (::fstat(zeros.fd, &st) != 0) throw_errno("stat zeros");
+  if (st.st_size != off_t(8ull << 40) && (::ftruncate(zeros.fd, 0) != 0 || ::ftruncate(zeros.fd, off_t(8ull << 40)) != 0))
+    throw_errno("size " + std::string(kZeros));
 }
 
 std::string BlobFiles::new_name() const { return crypto::hex(crypto::random_bytes(16)); }
@@ -103,6 +110,24 @@ std::string BlobFiles::create(std::string_view data) {
   return write_new([&](int fd) { fs::write_all(fd, data); });
 }
 
+std::string BlobFiles::compose(uint64_t length, const std::vector<Part>& parts) {
+  return write_new([&](int fd) {
+    if (::ftruncate(fd, off_t(length)) != 0) throw_errno("size new file");
+    std::string buf;
+    for (const auto& part : parts) {
+      if (::lseek(fd, off_t(part.at), SEEK_SET) < 0) throw_errno("seek new file");
+      if (part.from.empty()) fs::write_all(fd, part.memory);
+      for (const auto& piece : part.from) copy_piece(piece, fd, buf);
+    }
+  });
+}
+
+bool BlobFiles::same_file(const std::string& a, const std::string& b) const {
+  struct stat sa{}, sb{};
+  if (::stat(path(a).c_str(), &sa) != 0 || ::stat(path(b).c_str(), &sb) != 0) return false;
+  return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
 std::string BlobFiles::concat(const std::vector<Piece>& pieces) {
   return write_new([&](int fd) {
     std::string buf;
@@ -165,7 +190,11 @@ std::vector<BlobFiles::Piece> BlobFiles::locate(const std::string& file, uint64_
     uint64_t end = start + e.length;
     if (offset < end) {
       uint64_t in = offset - start, n = std::min(length, e.length - in);
-      out.push_back({std::move(e.name), in, n});
+      if (e.name.empty()) {
+        out.push_back({kZeros, 0, n});  // a hole: any n bytes of the zeros file
+      } else {
+        out.push_back({std::move(e.name), in, n});
+      }
       offset += n;
       length -= n;
     }
@@ -178,7 +207,7 @@ std::string BlobFiles::link(const std::string& src) {
   if (is_extent_list(src)) {
     std::vector<Extent> linked;
     try {
-      for (const auto& e : extents_of(src)) linked.push_back({link(e.name), e.length});
+      for (const auto& e : extents_of(src)) linked.push_back({e.name.empty() ? "" : link(e.name), e.length});
     } catch (...) {
       for (const auto& e : linked) remove(e.name);
       throw;
@@ -191,7 +220,7 @@ std::string BlobFiles::link(const std::string& src) {
 }
 
 std::string BlobFiles::copy(const std::string& src, uint64_t length) {
-  return concat({Piece{src, 0, length}});
+  return concat(locate(src, 0, length));
 }
 
 void BlobFiles::write_at(const std::string& name, uint64_t offset, std::string_view data) {
@@ -225,7 +254,7 @@ void BlobFiles::remove(const std::string& name) const {
     for (const auto& e : extents_of(name)) remove(e.name);
     return;
   }
-  if (!name.empty()) ::unlink(path(name).c_str());
+  if (!name.empty() && name != kZeros) ::unlink(path(name).c_str());
 }
 
 size_t BlobFiles::sweep(const std::set<std::string>& keep) const {
@@ -235,7 +264,7 @@ size_t BlobFiles::sweep(const std::set<std::string>& keep) const {
   std::vector<std::string> doomed;
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
+    if (n == "." || n == ".." || n == kZeros) continue;
     if (!keep.count(n)) doomed.push_back(n);
   }
   std::set<std::string> in_lists;  // extents of committed extent lists are referenced too

@@ -21,6 +21,9 @@ class BlobFiles {
  public:
   // `durable` = false skips fsync (in-memory mode).
   BlobFiles(std::string dir, bool durable);
+  // A sparse file of zeros as large as the largest blob: the holes of page
+  // blobs (extents without a name) read from it. Never swept or removed.
+  static constexpr const char* kZeros = "zeros";
   const std::string& dir() const { return dir_; }
 
   // Creates a new file holding `data`, durable on return. Returns its name.
@@ -51,15 +54,27 @@ class BlobFiles {
     std::string name;
     uint64_t length = 0;
   };
+  // An extent with an empty name is a hole: zeros (page blobs, page_layout.h).
   static bool is_extent_list(const std::string& file) { return !file.empty() && file[0] == '+'; }
   static std::string extent_list(const std::vector<Extent>& extents);
   static std::vector<Extent> extents_of(const std::string& file);  // {} for a plain file
-  // The file ranges holding bytes [offset, offset + length) of `file`, in order.
+  // The file ranges holding bytes [offset, offset + length) of `file`, in order
+  // (holes as ranges of kZeros).
   static std::vector<Piece> locate(const std::string& file, uint64_t offset, uint64_t length);
 
   // A new name for the same bytes (hard links): snapshots and copies of immutable
   // versions. An extent list gets a new link per extent.
   std::string link(const std::string& name);
+  // A new durable file of `length` bytes holding each part at its offset, holes
+  // (zeros) elsewhere: a page blob's chunk (page_layout.h).
+  struct Part {
+    uint64_t at = 0;
+    std::vector<Piece> from;   // the part's bytes from files, or
+    std::string_view memory;   // from memory (when `from` is empty)
+  };
+  std::string compose(uint64_t length, const std::vector<Part>& parts);
+  // Whether two names are links of the same file (a snapshot's chunk and its blob's).
+  bool same_file(const std::string& a, const std::string& b) const;
   // A new file with the first `length` bytes of `name` (copies of append blobs).
   std::string copy(const std::string& name, uint64_t length);
   // Writes `data` (or the bytes of `from`) at `offset` of an existing file and makes it durable.

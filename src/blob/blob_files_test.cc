@@ -100,5 +100,36 @@ TEST_F(BlobFilesTest, SweepRemovesUnreferenced) {
   EXPECT_EQ(f.sweep({keep}), 0u);
 }
 
+TEST_F(BlobFilesTest, HolesReadAsZerosAndComposedFilesPlaceTheirParts) {
+  BlobFiles f(dir_ + "/data", true);
+  std::string src = f.create("abcdef");
+  // 10 bytes: "cd" from a file at 2, "XY" from memory at 7, zeros elsewhere.
+  std::string chunk = f.compose(10, {{2, {{src, 2, 2}}, {}}, {7, {}, "XY"}});
+  EXPECT_EQ(read(f, chunk), std::string("\0\0cd\0\0\0XY\0", 10));
+  // An extent list with a hole: the hole is read from the zeros file.
+  std::string list = BlobFiles::extent_list({{chunk, 10}, {"", 5}});
+  auto pieces = BlobFiles::locate(list, 8, 5);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].name, chunk);
+  EXPECT_EQ(pieces[1].name, BlobFiles::kZeros);
+  EXPECT_EQ(read(f, f.copy(list, 15)), std::string("\0\0cd\0\0\0XY\0\0\0\0\0\0", 15));
+  // Links share the files and keep the holes; the zeros file is never swept or removed.
+  std::string linked = f.link(list);
+  auto extents = BlobFiles::extents_of(linked);
+  ASSERT_EQ(extents.size(), 2u);
+  EXPECT_TRUE(f.same_file(extents[0].name, chunk));
+  EXPECT_FALSE(f.same_file(chunk, src));
+  EXPECT_EQ(extents[1].name, "");
+  f.remove(linked);
+  f.sweep({});
+  int fd = f.open(BlobFiles::kZeros);
+  ASSERT_GE(fd, 0);
+  char buf[4] = {1, 1, 1, 1};
+  EXPECT_EQ(::pread(fd, buf, 4, 1ll << 40), 4);
+  EXPECT_EQ(std::string(buf, 4), std::string(4, '\0'));
+  ::close(fd);
+  EXPECT_LT(f.open(chunk), 0);  // swept: nothing referenced it
+}
+
 }  // namespace
 }  // namespace kiln::blob

@@ -8,6 +8,7 @@
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/names.h"
+#include "blob/page_layout.h"
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
@@ -153,10 +154,11 @@ void put_blob(Call& c) {
   no_snapshot(c.ctx);
   std::string type = c.req.headers.get("x-ms-blob-type");
   if (type.empty()) throw err::missing_required_header("x-ms-blob-type");
-  if (type == "PageBlob") throw err::feature_not_supported("Page blobs");
-  if (type != "BlockBlob" && type != "AppendBlob") throw err::invalid_header_value("x-ms-blob-type", type);
+  if (type != "BlockBlob" && type != "AppendBlob" && type != "PageBlob") throw err::invalid_header_value("x-ms-blob-type", type);
   uint64_t size = body_size(c.req);
   if (type == "AppendBlob" && size) throw err::invalid_header_value("Content-Length", std::to_string(size));
+  std::optional<NewPageBlob> page;
+  if (type == "PageBlob") page = read_new_page_blob(c.req.headers, size);
   std::string md5 = verify_body(c.req, c.res);
   BlobProperties props = read_content_properties(c.req.headers, true);
   Metadata meta = read_metadata(c.req.headers);
@@ -185,6 +187,11 @@ void put_blob(Call& c) {
     b.access_tier = tier;
     b.size = int64_t(size);
     b.file = file;
+    if (page) {  // all holes until pages are written (page_layout.h)
+      b.size = int64_t(page->size);
+      b.file = empty_layout(page->size);
+      b.sequence_number = page->sequence_number;
+    }
     // Taken, not copied: only the MD5 (above) and this record need the body.
     if (!use_file && type == "BlockBlob") b.inline_data = std::move(c.req.body);
     b.props = props;
@@ -319,6 +326,7 @@ BlobRecord modify_blob(Call& c, Fn&& fn) {
 }
 
 void set_blob_properties(Call& c) {
+  if (is_page_blob_properties(c.req.headers)) return set_page_blob_properties(c);
   BlobProperties props = read_content_properties(c.req.headers, false);
   BlobRecord b = modify_blob(c, [&](BlobRecord& b) {
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);

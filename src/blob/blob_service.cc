@@ -14,6 +14,7 @@
 #include "blob/names.h"
 #include "blob/response_util.h"
 #include "blob/sas.h"
+#include "blob/page_layout.h"
 #include "blob/spooled_body.h"
 #include "blob/sqlite_metadata_store.h"
 #include "core/crypto.h"
@@ -77,6 +78,8 @@ void run(Call& c) {
     case Operation::kAppendBlock: return append_block(c);
     case Operation::kAppendBlockFromUrl: return append_block_from_url(c);
     case Operation::kSealAppendBlob: return seal_append_blob(c);
+    case Operation::kPutPage: return put_page(c);
+    case Operation::kGetPageRanges: return get_page_ranges(c);
     case Operation::kAbortCopyBlob: return abort_copy_blob(c);
     case Operation::kSetBlobTier: return set_blob_tier(c);
     case Operation::kSetBlobTags: return set_blob_tags(c);
@@ -257,17 +260,18 @@ std::shared_ptr<http::BodySink> BlobService::spool_body(const http::Request& hea
   } catch (const std::exception&) {
     return std::make_shared<RefusedBody>(err::internal_error());
   }
-  // Put Blob, Put Block and Append Block bodies of a known length go straight
+  // Put Blob, Put Block, Append Block and Put Page bodies of a known length go straight
   // to the data disk; other bodies (XML) stay in memory, capped by the server.
   if (!bytes || head.method != "PUT" || head.has_query("restype")) return nullptr;
   auto comp = head.query_param("comp");
   bool append = comp && *comp == "appendblock";
-  if (comp && *comp != "block" && !append) return nullptr;
-  uint64_t limit = append ? max_append_block_bytes(head.headers) : comp ? kMaxBlockBytes : UINT64_MAX;
+  bool page = comp && *comp == "page";
+  if (comp && *comp != "block" && !append && !page) return nullptr;
+  uint64_t limit = append ? max_append_block_bytes(head.headers) : page ? kMaxPageWrite : comp ? kMaxBlockBytes : UINT64_MAX;
   if (*bytes > limit) return nullptr;  // refused by the handler with its own error
   bool put_blob = !comp;
-  // Put Blob and Append Block answer with the body's MD5 whether it was sent or not.
-  return std::make_shared<SpooledBody>(*impl_->files, put_blob || append || head.headers.has("content-md5"),
+  // Put Blob, Append Block and Put Page answer with the body's MD5 whether it was sent or not.
+  return std::make_shared<SpooledBody>(*impl_->files, put_blob || append || page || head.headers.has("content-md5"),
                                        head.headers.has("x-ms-content-crc64"));
 }
 

@@ -169,7 +169,8 @@ void put_block_list(Call& c) {
           name = c.be.files.link(p.name);
         } else {
           auto parts = BlobFiles::locate(p.name, p.offset, p.length);
-          bool whole_extent = BlobFiles::is_extent_list(p.name) && parts.size() == 1 && parts[0].offset == 0;
+          bool whole_extent = BlobFiles::is_extent_list(p.name) && parts.size() == 1 && parts[0].offset == 0 &&
+                             parts[0].name != BlobFiles::kZeros;
           name = whole_extent ? c.be.files.link(parts[0].name) : c.be.files.concat(parts);
         }
         created.push_back(name);

@@ -271,7 +271,9 @@ void copy_into(Call& c, bool put_from_url) {
   if (loaded.remote) {
     file = loaded.take_file();
   } else if (!source.file.empty()) {
-    file = source.blob_type == "BlockBlob" ? c.be.files.link(source.file) : c.be.files.copy(source.file, uint64_t(source.size));
+    // Block blob versions and page blob chunks never change: links share them.
+    // An append blob's file grows past the copied length: its bytes are copied.
+    file = source.blob_type == "AppendBlob" ? c.be.files.copy(source.file, uint64_t(source.size)) : c.be.files.link(source.file);
   }
   BlobRecord out;
   try {
@@ -294,6 +296,8 @@ void copy_into(Call& c, bool put_from_url) {
       if (put_from_url) {
         b.blob_type = "BlockBlob";
         b.append_count = 0;
+        b.page_ranges.clear();
+        b.sequence_number = 0;
         b.committed_blocks.clear();
         b.access_tier = tier;
         b.copy_id.clear();

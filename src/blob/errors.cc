@@ -130,6 +130,14 @@ AzureError invalid_blob_or_block() { return make(400, "InvalidBlobOrBlock", "The
 AzureError invalid_blob_type() {
   return make(409, "InvalidBlobType", "The blob type is invalid for this operation.");
 }
+AzureError invalid_page_range() { return make(416, "InvalidPageRange", "The page range specified is invalid."); }
+AzureError sequence_number_condition_not_met() {
+  return make(412, "SequenceNumberConditionNotMet", "The sequence number condition specified was not met.");
+}
+AzureError sequence_number_increment_too_large() {
+  return make(409, "SequenceNumberIncrementTooLarge",
+              "The sequence number increment cannot be performed because it would result in overflow of the sequence number.");
+}
 AzureError invalid_md5() { return make(400, "InvalidMd5", "The MD5 value specified in the request is invalid. The MD5 value must be 128 bits and Base64-encoded."); }
 AzureError md5_mismatch(const std::string& expected, const std::string& actual) {
   auto e = make(400, "Md5Mismatch", "The MD5 value specified in the request did not match with the MD5 value calculated by the server.");

@@ -83,6 +83,10 @@ AzureError max_blob_size_condition_not_met();
 AzureError append_position_condition_not_met();
 AzureError block_count_exceeds_limit();
 AzureError block_list_too_long();
+// Page blobs.
+AzureError invalid_page_range();
+AzureError sequence_number_condition_not_met();
+AzureError sequence_number_increment_too_large();
 AzureError cors_preflight_failure();
 AzureError internal_error();
 // Leases.

@@ -71,6 +71,19 @@ void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5);
 // Seal Append Blob: the blob takes no more blocks (409 BlobIsSealed).
 void seal_append_blob(Call& c);
 
+// page_handler.cc
+void put_page(Call& c);  // update and clear
+void get_page_ranges(Call& c);  // also the diff against ?prevsnapshot=
+// Set Blob Properties carrying a page blob's new size or sequence number action.
+bool is_page_blob_properties(const http::Headers& h);
+void set_page_blob_properties(Call& c);
+// A new page blob's size and sequence number from Put Blob's headers (checked).
+struct NewPageBlob {
+  uint64_t size = 0;
+  int64_t sequence_number = 0;
+};
+NewPageBlob read_new_page_blob(const http::Headers& h, uint64_t body_bytes);
+
 // copy_handler.cc
 void copy_blob(Call& c);
 void put_blob_from_url(Call& c);

@@ -77,6 +77,7 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
       .elem("Cache-Control", b.props.cache_control)
       .elem("Content-Disposition", b.props.content_disposition)
       .elem("BlobType", b.blob_type);
+  if (b.blob_type == "PageBlob") x.elem("x-ms-blob-sequence-number", std::to_string(b.sequence_number));
   if (b.blob_type == "BlockBlob") {
     x.elem("AccessTier", b.access_tier.empty() ? "Hot" : b.access_tier);
     if (b.access_tier.empty()) x.elem("AccessTierInferred", "true");

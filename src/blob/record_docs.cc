@@ -84,6 +84,8 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.deleted_us = j.value("deleted", int64_t(0));
   b.retention_days = j.value("retain", int64_t(0));
   b.access_tier = j.value("tier", "");
+  b.page_ranges = j.value("pages", "");
+  b.sequence_number = j.value("seq", int64_t(0));
   b.tags.clear();
   if (j.contains("tags") && j["tags"].is_object())
     for (auto it = j["tags"].begin(); it != j["tags"].end(); ++it) b.tags[it.key()] = it.value().get<std::string>();

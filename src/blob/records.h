@@ -64,7 +64,7 @@ struct BlobRecord {
   std::string container;
   std::string name;
   std::string snapshot;  // "" for the base blob, else the snapshot time (ISO 8601, 7 digits)
-  std::string blob_type = "BlockBlob";  // BlockBlob | AppendBlob
+  std::string blob_type = "BlockBlob";  // BlockBlob | AppendBlob | PageBlob
   int64_t size = 0;
   std::string file;  // data file name under the store's blob directory; "" when inline or empty
   // Small blobs live in the metadata store itself (no data file, no extra fsync).
@@ -79,6 +79,10 @@ struct BlobRecord {
   std::vector<BlockRef> committed_blocks;  // block blobs committed with a block list
   int64_t append_count = 0;                // committed append blocks
   bool sealed = false;                     // an append blob that takes no more blocks (Seal)
+  // Page blobs (page_layout.h): `file` is their chunk layout; these are the
+  // written pages (format_pages) and x-ms-blob-sequence-number.
+  std::string page_ranges;
+  int64_t sequence_number = 0;
   // Soft-deleted (soft_delete.h): when, and for how many days it is kept.
   int64_t deleted_us = 0;
   int64_t retention_days = 0;

@@ -83,6 +83,8 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
   } else if (b.blob_type == "AppendBlob") {
     h.set("x-ms-blob-committed-block-count", std::to_string(b.append_count));
     if (b.sealed) h.set("x-ms-blob-sealed", "true");
+  } else if (b.blob_type == "PageBlob") {
+    h.set("x-ms-blob-sequence-number", std::to_string(b.sequence_number));
   }
   if (!b.copy_id.empty()) {
     h.set("x-ms-copy-id", b.copy_id);

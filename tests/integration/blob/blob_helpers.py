@@ -4,6 +4,7 @@
 their own `conftest` module, and a second conftest here would shadow theirs.)
 The `kiln` fixture itself comes from tests/integration/conftest.py.
 """
+import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -34,3 +35,9 @@ def full_account_sas(kiln, **kw):
         kiln.account, kiln.key, resource_types=ResourceTypes(service=True, container=True, object=True),
         permission=AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
         expiry=datetime.now(timezone.utc) + timedelta(hours=1), **kw)
+
+
+def data_files(server):
+    """The blob data files of a server's data directory, without the sparse
+    file of zeros that page blob holes read from (always there)."""
+    return {f for f in os.listdir(os.path.join(server.data_dir, "blob", "data")) if f != "zeros"}

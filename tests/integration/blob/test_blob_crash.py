@@ -6,6 +6,7 @@ import threading
 import time
 
 from azure.storage.blob import BlobServiceClient
+from blob_helpers import data_files
 
 
 def payload(name):
@@ -74,8 +75,7 @@ def test_kill9_during_concurrent_uploads(kiln_factory):
             got = c.get_blob_client(name).download_blob().readall()
             assert got == payload(name), f"half-written blob {name} visible"
     # Files of uploads that never committed were swept at startup: every data file is referenced.
-    data_dir = os.path.join(server.data_dir, "blob", "data")
-    files = os.listdir(data_dir)
+    files = data_files(server)
     assert len(files) <= len(listed) + 64  # staged blocks of interrupted uploads may remain until expiry
 
 
@@ -86,11 +86,10 @@ def test_uncommitted_blocks_expire(kiln_factory):
     b = c.get_blob_client("staged")
     b.stage_block("YmxvY2sx", b"x" * 100000)
     assert len(b.get_block_list("uncommitted")[1]) == 1
-    data_dir = os.path.join(server.data_dir, "blob", "data")
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and os.listdir(data_dir):
+    while time.monotonic() < deadline and data_files(server):
         time.sleep(0.1)
-    assert os.listdir(data_dir) == []
+    assert data_files(server) == set()
     names = [x.name for x in c.list_blobs(include=["uncommittedblobs"])]
     assert names == []
 
@@ -103,13 +102,12 @@ def test_soft_deleted_blobs_go_for_good_after_their_retention(kiln_factory):
     c = svc.create_container("retained")
     c.get_blob_client("big").upload_blob(b"x" * 200000)  # its bytes live in a data file
     c.get_blob_client("big").delete_blob()
-    data_dir = os.path.join(server.data_dir, "blob", "data")
-    assert len(os.listdir(data_dir)) == 1  # kept while soft-deleted
+    assert len(data_files(server)) == 1  # kept while soft-deleted
     assert [b.deleted for b in c.list_blobs(include=["deleted"])] == [True]
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and os.listdir(data_dir):
+    while time.monotonic() < deadline and data_files(server):
         time.sleep(0.1)
-    assert os.listdir(data_dir) == []
+    assert data_files(server) == set()
     assert list(c.list_blobs(include=["deleted"])) == []
 
 

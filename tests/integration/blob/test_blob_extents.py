@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from azure.storage.blob import BlobBlock, BlobServiceClient
 
-from blob_helpers import container, full_account_sas, service  # noqa: F401
+from blob_helpers import container, data_files, full_account_sas, service  # noqa: F401
 
 
 def bid(i):
@@ -128,5 +128,5 @@ def test_kill9_during_put_block_list_leaves_old_or_new_version(kiln_factory):
     assert hashlib.sha256(data).hexdigest() in versions  # one whole version, never a mix
     # Files of versions replaced before the crash and never-committed links were swept.
     committed, uncommitted = got.get_block_list("all")
-    files = os.listdir(os.path.join(server.data_dir, "blob", "data"))
+    files = data_files(server)
     assert len(files) == len(committed) + len(uncommitted)

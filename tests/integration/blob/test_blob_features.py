@@ -210,12 +210,6 @@ def test_seal_append_blob(container):
     assert e.value.error_code == "InvalidBlobType"
 
 
-def test_page_blobs_are_refused_clearly(container):
-    with pytest.raises(HttpResponseError) as e:
-        container.get_blob_client("page").create_page_blob(size=512)
-    assert e.value.error_code == "FeatureNotSupported"
-
-
 def test_service_properties_and_cors_preflight(kiln, service):
     rule = CorsRule(["http://example.com"], ["GET", "PUT"], allowed_headers=["x-ms-meta-*", "content-type"],
                     exposed_headers=["x-ms-request-id"], max_age_in_seconds=300)

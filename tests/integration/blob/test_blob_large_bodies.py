@@ -10,7 +10,7 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContainerClient
 
-from blob_helpers import container, full_account_sas, service  # noqa: F401 (fixtures)
+from blob_helpers import container, data_files, full_account_sas, service  # noqa: F401 (fixtures)
 
 MiB = 1024 * 1024
 
@@ -21,10 +21,6 @@ def peak_rss_mib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     raise AssertionError("no VmHWM")
-
-
-def data_files(kiln):
-    return set(os.listdir(os.path.join(kiln.data_dir, "blob", "data")))
 
 
 def raw_put(kiln, path_and_query, headers, body):
