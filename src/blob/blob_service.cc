@@ -79,6 +79,7 @@ void run(Call& c) {
     case Operation::kAppendBlockFromUrl: return append_block_from_url(c);
     case Operation::kSealAppendBlob: return seal_append_blob(c);
     case Operation::kPutPage: return put_page(c);
+    case Operation::kPutPageFromUrl: return put_page_from_url(c);
     case Operation::kGetPageRanges: return get_page_ranges(c);
     case Operation::kAbortCopyBlob: return abort_copy_blob(c);
     case Operation::kSetBlobTier: return set_blob_tier(c);

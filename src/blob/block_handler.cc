@@ -1,8 +1,6 @@
 // Block blobs built from blocks (Put Block, Put Block List, Get Block List)
 // and Append Block for append blobs.
-#include <array>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "blob/conditions.h"
@@ -10,7 +8,6 @@
 #include "blob/lease.h"
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
-#include "blob/spooled_body.h"
 #include "blob/tags.h"
 #include "blob/xml_parse.h"
 #include "blob/xml_util.h"
@@ -288,22 +285,18 @@ void append_block(Call& c) {
   if (size == 0) throw err::invalid_header_value("Content-Length", "0");
   if (size > max_append_block_bytes(c.req.headers)) throw err::request_body_too_large();
   std::string md5 = verify_body(c.req, c.res);
-  AppendBytes bytes{size, {}, c.req.body};
   // A body over 64 KiB arrived in a file of its own (spooled): copied from there.
-  if (const SpooledBody* body = SpooledBody::of(c.req)) bytes.pieces.push_back(body->bytes());
-  append_bytes(c, bytes, md5);
+  append_bytes(c, body_bytes(c.req), md5);
 }
 
-void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5) {
+void append_bytes(Call& c, const WriteBytes& bytes, const std::string& md5) {
   const uint64_t size = bytes.size;
   const bool from_files = !bytes.pieces.empty();
   auto max_size = int_header(c.req.headers, "x-ms-blob-condition-maxsize");
   auto append_pos = int_header(c.req.headers, "x-ms-blob-condition-appendpos");
   Conditions cond = parse_conditions(c.req.headers);
   // Appends to one blob are serialized; different blobs proceed in parallel.
-  static std::array<std::mutex, 64> stripes;
-  std::string key = c.ctx.account + "/" + c.ctx.container + "/" + c.ctx.blob;
-  std::lock_guard<std::mutex> lock(stripes[std::hash<std::string>{}(key) % stripes.size()]);
+  auto lock = lock_blob_bytes(c.ctx);
   for (int attempt = 0;; ++attempt) {
     BlobRecord b;
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });

@@ -168,15 +168,15 @@ std::string check_source_md5(const std::string& expected, const std::string& act
 // The bytes of a source range, where they already are: the source's file
 // ranges or its inline bytes. A committed range never changes (an overwrite
 // gets a new file), so they are read in place.
-AppendBytes source_bytes(const BlobRecord& source, uint64_t start, uint64_t length) {
-  AppendBytes bytes{length, {}, {}};
+WriteBytes source_bytes(const BlobRecord& source, uint64_t start, uint64_t length) {
+  WriteBytes bytes{length, {}, {}};
   if (source.file.empty()) bytes.memory = std::string_view(source.inline_data).substr(size_t(start), size_t(length));
   else bytes.pieces = BlobFiles::locate(source.file, start, length);
   return bytes;
 }
 
 // The MD5 (raw) of `bytes`, read a bounded buffer at a time.
-std::string md5_of(Call& c, const AppendBytes& bytes) {
+std::string md5_of(Call& c, const WriteBytes& bytes) {
   return bytes.pieces.empty() ? crypto::md5(bytes.memory) : c.be.files.md5(bytes.pieces);
 }
 
@@ -197,7 +197,7 @@ void put_block_from_url(Call& c) {
     if (expected) md5 = check_source_md5(*expected, source.remote_md5);
     file = source.take_file();  // fetched for this block: it becomes the block's file
   } else {
-    AppendBytes bytes = source_bytes(source.record, start, length);
+    WriteBytes bytes = source_bytes(source.record, start, length);
     if (expected) md5 = check_source_md5(*expected, md5_of(c, bytes));
     // A block owns its file: the range is copied file to file (memory stays flat).
     file = bytes.pieces.empty() ? c.be.files.create(bytes.memory) : c.be.files.concat(bytes.pieces);
@@ -219,10 +219,30 @@ void append_block_from_url(Call& c) {
   if (length > limit) throw err::request_body_too_large();
   // Appended straight from where the bytes are (a blob of this service, or
   // the file a remote source was fetched into): no private copy first.
-  AppendBytes bytes = source_bytes(source.record, start, length);
+  WriteBytes bytes = source_bytes(source.record, start, length);
   std::string md5;
   if (expected) md5 = check_source_md5(*expected, source.remote ? source.remote_md5 : md5_of(c, bytes));
   append_bytes(c, bytes, md5);
+}
+
+void put_page_from_url(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  std::string source_url = c.req.headers.get("x-ms-copy-source");
+  PageRange dest = require_page_range(c.req.headers);
+  auto range = requested_source_range(c);
+  if (!range) throw err::missing_required_header("x-ms-source-range");
+  if (range->length != dest.end - dest.start) throw err::invalid_header_value("x-ms-source-range", c.req.headers.get("x-ms-source-range"));
+  if (range->length > kMaxPageWrite) throw err::request_body_too_large();
+  const std::string* expected = expected_source_md5(c);
+  LoadedSource source;
+  load_copy_source(c, source_url, range, kMaxPageWrite, source);
+  auto [start, length] = source_range(c, source);
+  if (length != range->length) throw err::invalid_range();  // a remote source shorter than the range
+  // Written straight from where the bytes are, as Append Block From URL does.
+  WriteBytes bytes = source_bytes(source.record, start, length);
+  std::string md5;
+  if (expected) md5 = check_source_md5(*expected, source.remote ? source.remote_md5 : md5_of(c, bytes));
+  write_pages(c, dest, &bytes, md5);
 }
 
 namespace {

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <array>
+
 #include "blob/conditions.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
@@ -123,6 +125,38 @@ std::string verify_body(const http::Request& req, http::Response& res, bool alwa
 std::string take_body_file(Call& c) {
   if (SpooledBody* spooled = SpooledBody::of(c.req)) return spooled->take_file();
   return c.be.files.create(c.req.body);
+}
+
+WriteBytes WriteBytes::slice(uint64_t offset, uint64_t length) const {
+  WriteBytes out{length, {}, {}};
+  if (pieces.empty()) {
+    out.memory = memory.substr(size_t(offset), size_t(length));
+    return out;
+  }
+  for (const auto& p : pieces) {
+    if (length == 0) break;
+    if (offset >= p.length) {
+      offset -= p.length;
+      continue;
+    }
+    uint64_t n = std::min(length, p.length - offset);
+    out.pieces.push_back({p.name, p.offset + offset, n});
+    offset = 0;
+    length -= n;
+  }
+  return out;
+}
+
+std::unique_lock<std::mutex> lock_blob_bytes(const RequestContext& ctx) {
+  static std::array<std::mutex, 64> stripes;
+  std::string key = ctx.account + "/" + ctx.container + "/" + ctx.blob;
+  return std::unique_lock<std::mutex>(stripes[std::hash<std::string>{}(key) % stripes.size()]);
+}
+
+WriteBytes body_bytes(const http::Request& req) {
+  WriteBytes bytes{body_size(req), {}, req.body};
+  if (const SpooledBody* body = SpooledBody::of(req)) bytes.pieces.push_back(body->bytes());
+  return bytes;
 }
 
 std::optional<int64_t> int_header(const http::Headers& h, const std::string& name) {

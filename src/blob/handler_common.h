@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -75,6 +76,23 @@ uint64_t body_size(const http::Request& req);
 // The body as a new durable data file: the spooled one (spooled_body.h), or a
 // new file written from memory. The caller owns the file.
 std::string take_body_file(Call& c);
+
+// The bytes a write adds (Append Block, Put Page and their From-URL forms):
+// ranges of existing files (a spooled body, a copy source) when `pieces` is
+// not empty, else bytes in memory.
+struct WriteBytes {
+  uint64_t size = 0;
+  std::vector<BlobFiles::Piece> pieces;
+  std::string_view memory;
+  WriteBytes slice(uint64_t offset, uint64_t length) const;  // bytes [offset, offset + length)
+};
+// The request body as WriteBytes: its spooled file, or the bytes in memory.
+WriteBytes body_bytes(const http::Request& req);
+
+// Serializes the writes to one blob that read, modify and write its bytes
+// (appends, partial page writes): they would otherwise redo their work after
+// each other's commits. Different blobs rarely share a lock.
+std::unique_lock<std::mutex> lock_blob_bytes(const RequestContext& ctx);
 
 // Parses a non-negative integer header; InvalidHeaderValue otherwise.
 std::optional<int64_t> int_header(const http::Headers& h, const std::string& name);

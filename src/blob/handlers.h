@@ -3,6 +3,7 @@
 #pragma once
 
 #include "blob/handler_common.h"
+#include "blob/page_layout.h"
 
 namespace kiln::blob {
 
@@ -57,22 +58,21 @@ void stage_block(Call& c, const std::string& id, const std::string& file, uint64
 void put_block_list(Call& c);
 void get_block_list(Call& c);
 void append_block(Call& c);
-// The bytes an append adds: ranges of existing files (a spooled body, a copy
-// source) when `pieces` is not empty, else bytes in memory.
-struct AppendBytes {
-  uint64_t size = 0;
-  std::vector<BlobFiles::Piece> pieces;
-  std::string_view memory;
-};
 // Append Block's part that Append Block From URL shares: appends `bytes` under
 // the request's append conditions, and answers; `md5` (base64, may be empty)
 // is returned as Content-MD5.
-void append_bytes(Call& c, const AppendBytes& bytes, const std::string& md5);
+void append_bytes(Call& c, const WriteBytes& bytes, const std::string& md5);
 // Seal Append Blob: the blob takes no more blocks (409 BlobIsSealed).
 void seal_append_blob(Call& c);
 
 // page_handler.cc
 void put_page(Call& c);  // update and clear
+// Put Page's part that Put Page From URL shares: writes `bytes` (nullptr:
+// clears) to the pages of `range` under the request's conditions, and answers;
+// `md5` (base64, may be empty) is returned as Content-MD5.
+void write_pages(Call& c, PageRange range, const WriteBytes* bytes, const std::string& md5);
+// The destination range (x-ms-range or Range) of a page write: whole pages, or InvalidHeaderValue.
+PageRange require_page_range(const http::Headers& h);
 void get_page_ranges(Call& c);  // also the diff against ?prevsnapshot=
 // Set Blob Properties carrying a page blob's new size or sequence number action.
 bool is_page_blob_properties(const http::Headers& h);
@@ -89,6 +89,7 @@ void copy_blob(Call& c);
 void put_blob_from_url(Call& c);
 void put_block_from_url(Call& c);
 void append_block_from_url(Call& c);
+void put_page_from_url(Call& c);
 void abort_copy_blob(Call& c);
 
 }  // namespace kiln::blob

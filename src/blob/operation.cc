@@ -83,7 +83,9 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     if (m == "PUT") return Operation::kSetBlobTags;
     if (m == "GET") return Operation::kGetBlobTags;
   }
-  if (comp == "page" && m == "PUT" && !req.headers.has("x-ms-copy-source")) return Operation::kPutPage;
+  if (comp == "page" && m == "PUT") {
+    return req.headers.has("x-ms-copy-source") ? Operation::kPutPageFromUrl : Operation::kPutPage;
+  }
   if (comp == "pagelist" && get) return Operation::kGetPageRanges;
   if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" ||
       comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
@@ -142,6 +144,7 @@ const OperationInfo& info(Operation op) {
     OP(kAppendBlockFromUrl, R::kObject, true, "aw")
     OP(kSealAppendBlob, R::kObject, true, "w")
     OP(kPutPage, R::kObject, true, "w")
+    OP(kPutPageFromUrl, R::kObject, true, "w")
     OP(kGetPageRanges, R::kObject, false, "r")
     OP(kAbortCopyBlob, R::kObject, true, "w")
     OP(kSetBlobTier, R::kObject, true, "w")

@@ -10,7 +10,6 @@
 #include "blob/lease.h"
 #include "blob/page_layout.h"
 #include "blob/response_util.h"
-#include "blob/spooled_body.h"
 #include "blob/tags.h"
 #include "blob/xml_util.h"
 #include "core/time_format.h"
@@ -69,23 +68,6 @@ void check_page_write(const Call& c, const Conditions& cond, const BlobRecord& b
   check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
 }
 
-// The bytes of a Put Page body: a spooled file, or memory.
-struct PageBytes {
-  std::vector<BlobFiles::Piece> file;  // one piece, or none
-  std::string_view memory;
-  // The body's bytes [offset, offset + n) as a part placed at `at` of a new chunk.
-  BlobFiles::Part part(uint64_t at, uint64_t offset, uint64_t n) const {
-    BlobFiles::Part p;
-    p.at = at;
-    if (!file.empty()) {
-      p.from.push_back({file[0].name, file[0].offset + offset, n});
-    } else {
-      p.memory = memory.substr(size_t(offset), size_t(n));
-    }
-    return p;
-  }
-};
-
 // New files for the chunks a write of `range` touches that it does not cover
 // whole (their other bytes come from the chunk's current file), and for the
 // chunks an update covers whole. `based_on` gets the file each partly written
@@ -96,7 +78,7 @@ struct Rewrite {
   PageRange whole_clear;  // chunks a clear covers whole: made holes
 };
 
-Rewrite rewrite_chunks(Backend& be, const BlobRecord& b, PageRange range, const PageBytes* data) {
+Rewrite rewrite_chunks(Backend& be, const BlobRecord& b, PageRange range, const WriteBytes* data) {
   Rewrite out;
   uint64_t first = range.start / kPageChunk, last = (range.end - 1) / kPageChunk;
   auto rewrite = [&](uint64_t k) {
@@ -110,7 +92,10 @@ Rewrite rewrite_chunks(Backend& be, const BlobRecord& b, PageRange range, const 
       if (a > span.start) parts.push_back({0, {{old, 0, a - span.start}}, {}});
       if (z < span.end) parts.push_back({z - span.start, {{old, z - span.start, span.end - z}}, {}});
     }
-    if (data) parts.push_back(data->part(a - span.start, a - range.start, z - a));
+    if (data) {
+      WriteBytes part = data->slice(a - range.start, z - a);
+      parts.push_back({a - span.start, std::move(part.pieces), part.memory});
+    }
     if (!whole) out.based_on.push_back({k, old});
     try {
       out.chunks.push_back({k, be.files.compose(span.end - span.start, parts)});
@@ -155,6 +140,12 @@ NewPageBlob read_new_page_blob(const http::Headers& h, uint64_t body_bytes) {
   return {uint64_t(*size), sequence_header(h).value_or(0)};
 }
 
+PageRange require_page_range(const http::Headers& h) {
+  auto range = page_range_header(h, true);
+  if (!range) throw err::missing_required_header("x-ms-range");
+  return *range;
+}
+
 void put_page(Call& c) {
   if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
   const http::Headers& h = c.req.headers;
@@ -162,27 +153,35 @@ void put_page(Call& c) {
   if (!write) throw err::missing_required_header("x-ms-page-write");
   bool clear = equals_nocase(*write, "clear");
   if (!clear && !equals_nocase(*write, "update")) throw err::invalid_header_value("x-ms-page-write", *write);
-  auto range = page_range_header(h, true);
-  if (!range) throw err::missing_required_header("x-ms-range");
+  PageRange range = require_page_range(h);
   uint64_t n = body_size(c.req);
   if (clear && n) throw err::invalid_header_value("Content-Length", std::to_string(n));
-  if (!clear && n > kMaxPageWrite) throw err::request_body_too_large();
-  if (!clear && n != range->end - range->start) throw err::invalid_page_range();
-  std::string md5 = clear ? "" : verify_body(c.req, c.res);
+  if (clear) return write_pages(c, range, nullptr, "");
+  if (n > kMaxPageWrite) throw err::request_body_too_large();
+  if (n != range.end - range.start) throw err::invalid_page_range();
+  std::string md5 = verify_body(c.req, c.res);
+  WriteBytes bytes = body_bytes(c.req);
+  write_pages(c, range, &bytes, md5);
+}
+
+void write_pages(Call& c, PageRange range, const WriteBytes* bytes, const std::string& md5) {
+  const http::Headers& h = c.req.headers;
+  const bool clear = bytes == nullptr;
   Conditions cond = parse_conditions(h);
-  PageBytes bytes;
-  bytes.memory = c.req.body;
-  if (const SpooledBody* body = SpooledBody::of(c.req)) bytes.file.push_back(body->bytes());
-  // Optimistic: chunk files are built outside the commit, which checks that the
-  // chunks they were built from are still current (another write to the same
-  // chunk in between: build again). Writes to different chunks never wait.
+  // Chunk files are built outside the commit, which checks that the chunks
+  // they were built from are still current (another write to the same chunk
+  // in between: build again). Writes of whole chunks never wait for each
+  // other; writes of parts of chunks to one blob take turns, so that they do
+  // not keep redoing their copies after each other's commits.
+  std::unique_lock<std::mutex> turn;
+  if (range.start % kPageChunk != 0 || range.end % kPageChunk != 0) turn = lock_blob_bytes(c.ctx);
   for (int attempt = 0;; ++attempt) {
     BlobRecord b;
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
     check_page_write(c, cond, b);
     check_sequence_conditions(h, b.sequence_number);
-    if (range->end > uint64_t(b.size)) throw err::invalid_page_range();
-    Rewrite rw = rewrite_chunks(c.be, b, *range, clear ? nullptr : &bytes);
+    if (range.end > uint64_t(b.size)) throw err::invalid_page_range();
+    Rewrite rw = rewrite_chunks(c.be, b, range, bytes);
     bool changed = false;
     BlobRecord out;
     auto discard = [&] {
@@ -193,7 +192,7 @@ void put_page(Call& c) {
         BlobRecord now = require_blob(w, c.ctx);
         check_page_write(c, cond, now);
         check_sequence_conditions(h, now.sequence_number);
-        if (range->end > uint64_t(now.size)) throw err::invalid_page_range();
+        if (range.end > uint64_t(now.size)) throw err::invalid_page_range();
         for (const auto& base : rw.based_on)
           if (chunk_file(now.file, base.index) != base.file) changed = true;
         if (changed) return;
@@ -202,9 +201,9 @@ void put_page(Call& c) {
         if (rw.whole_clear.start < rw.whole_clear.end) now.file = make_hole(now.file, rw.whole_clear, replaced);
         PageRanges pages = parse_pages(now.page_ranges);
         if (clear) {
-          remove_pages(pages, range->start, range->end);
+          remove_pages(pages, range.start, range.end);
         } else {
-          add_pages(pages, range->start, range->end);
+          add_pages(pages, range.start, range.end);
         }
         now.page_ranges = format_pages(pages);
         now.etag = new_etag();

@@ -217,3 +217,16 @@ def test_bad_pages_get_azures_errors(kiln, container):
                                                             "x-ms-blob-content-length": "512"})
     assert (r.status_code, r.headers["x-ms-error-code"]) == (400, "InvalidHeaderValue")
     assert ranges(b) == ([], [])  # nothing written by any of them
+
+
+def test_put_page_from_url(container):
+    src = container.get_blob_client("from")
+    data = os.urandom(3 * 512)
+    src.upload_blob(data)
+    b = container.get_blob_client("to")
+    b.create_page_blob(size=4096)
+    r = b.upload_pages_from_url(src.url, offset=1024, length=1024, source_offset=512)
+    assert r["etag"] == b.get_blob_properties().etag
+    assert b.download_blob().readall() == bytes(1024) + data[512:] + bytes(2048)
+    assert ranges(b) == ([(1024, 2047)], [])
+    expect_error(416, "InvalidRange", b.upload_pages_from_url, src.url, offset=0, length=1024, source_offset=1024)
