@@ -32,12 +32,12 @@ struct Fd {
 
 BlobFiles::BlobFiles(std::string dir, bool durable) : dir_(std::move(dir)), durable_(durable) {
   fs::make_dirs(dir_);
-  // Holes take no space; the size is Azure's largest page blob (8 TiB).
+  // A hole in a file takes no space on disk.
   Fd zeros{::open(path(kZeros).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)};
   if (zeros.fd < 0) throw_errno("create " + std::string(kZeros));
   struct stat st{};
   if (::fstat(zeros.fd, &st) != 0) throw_errno("stat zeros");
-  if (st.st_size != off_t(8ull << 40) && (::ftruncate(zeros.fd, 0) != 0 || ::ftruncate(zeros.fd, off_t(8ull << 40)) != 0))
+  if (st.st_size != off_t(kZerosBytes) && (::ftruncate(zeros.fd, 0) != 0 || ::ftruncate(zeros.fd, off_t(kZerosBytes)) != 0))
     throw_errno("size " + std::string(kZeros));
 }
 
@@ -190,8 +190,9 @@ std::vector<BlobFiles::Piece> BlobFiles::locate(const std::string& file, uint64_
     uint64_t end = start + e.length;
     if (offset < end) {
       uint64_t in = offset - start, n = std::min(length, e.length - in);
-      if (e.name.empty()) {
-        out.push_back({kZeros, 0, n});  // a hole: any n bytes of the zeros file
+      if (e.name.empty()) {  // a hole: n bytes of zeros, at most the zeros file's size a piece
+        for (uint64_t left = n; left > 0; left -= std::min(left, kZerosBytes))
+          out.push_back({kZeros, 0, std::min(left, kZerosBytes)});
       } else {
         out.push_back({std::move(e.name), in, n});
       }

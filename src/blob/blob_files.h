@@ -21,9 +21,11 @@ class BlobFiles {
  public:
   // `durable` = false skips fsync (in-memory mode).
   BlobFiles(std::string dir, bool durable);
-  // A sparse file of zeros as large as the largest blob: the holes of page
-  // blobs (extents without a name) read from it. Never swept or removed.
+  // A sparse file of kZerosBytes zeros: the holes of page blobs (extents
+  // without a name) read from it, a piece of at most its size at a time.
+  // Never swept or removed.
   static constexpr const char* kZeros = "zeros";
+  static constexpr uint64_t kZerosBytes = 1ull << 30;
   const std::string& dir() const { return dir_; }
 
   // Creates a new file holding `data`, durable on return. Returns its name.

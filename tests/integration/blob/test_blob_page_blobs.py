@@ -230,3 +230,13 @@ def test_put_page_from_url(container):
     assert b.download_blob().readall() == bytes(1024) + data[512:] + bytes(2048)
     assert ranges(b) == ([(1024, 2047)], [])
     expect_error(416, "InvalidRange", b.upload_pages_from_url, src.url, offset=0, length=1024, source_offset=1024)
+
+
+def test_a_large_sparse_page_blob(container):
+    GiB = 1 << 30
+    b = container.get_blob_client("sparse")
+    b.create_page_blob(size=3 * GiB)
+    b.upload_page(b"s" * 512, offset=2 * GiB + 512, length=512)
+    assert b.download_blob(offset=GiB - 10, length=20).readall() == bytes(20)  # across two pieces of zeros
+    assert b.download_blob(offset=2 * GiB, length=1536).readall() == bytes(512) + b"s" * 512 + bytes(512)
+    assert ranges(b) == ([(2 * GiB + 512, 2 * GiB + 1023)], [])
