@@ -29,3 +29,13 @@ def test_az_upload_download(kiln, container, tmp_path):
     az(kiln, tmp_path, "blob", "download", "--container-name", container.container_name, "--name", "az/in.txt",
        "--file", str(dst))
     assert dst.read_bytes() == src.read_bytes()
+
+
+def test_az_page_blob_upload(kiln, container, tmp_path):
+    src = tmp_path / "disk.vhd"
+    src.write_bytes(os.urandom(512 * 1024) + bytes(5 << 20) + os.urandom(4096))  # pages of 512 bytes
+    az(kiln, tmp_path, "blob", "upload", "--container-name", container.container_name, "--name", "disk.vhd",
+       "--file", str(src), "--type", "page")
+    blob = container.get_blob_client("disk.vhd")
+    assert blob.get_blob_properties().blob_type == "PageBlob"
+    assert blob.download_blob().readall() == src.read_bytes()
