@@ -134,6 +134,10 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
   b.deleted_us = b.retention_days = 0;
   b.page_ranges.clear();
   b.sequence_number = 0;
+  b.incremental_copy = false;
+  b.incremental_source_snapshot.clear();
+  b.copy_destination_snapshot.clear();
+  int64_t incremental = 0;
   int64_t sealed = 0;
   b.etag.clear();
   b.props = BlobProperties{};
@@ -169,6 +173,13 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
     if (key == "tier") return r.string(b.access_tier);
     if (key == "pages") return r.string(b.page_ranges);
     if (key == "seq") return r.integer(b.sequence_number);
+    if (key == "incr") {
+      if (!r.integer(incremental)) return false;
+      b.incremental_copy = incremental != 0;
+      return true;
+    }
+    if (key == "isrc") return r.string(b.incremental_source_snapshot);
+    if (key == "cdst") return r.string(b.copy_destination_snapshot);
     if (key == "meta")
       return r.object([&](const std::string& k) {
         if (!r.string(value)) return false;
@@ -272,6 +283,7 @@ std::string write_blob_doc(const BlobRecord& b) {
     const auto& p = b.props;
     ObjectWriter o(out);
     o.num("appends", b.append_count).str("cc", p.cache_control).str("cd", p.content_disposition);
+    if (!b.copy_destination_snapshot.empty()) o.str("cdst", b.copy_destination_snapshot);
     o.str("ce", p.content_encoding).str("cl", p.content_language);
     if (!b.copy_id.empty()) {
       ObjectWriter c(o.nested("copy"));
@@ -281,6 +293,7 @@ std::string write_blob_doc(const BlobRecord& b) {
     o.str("ct", p.content_type).num("ctime", b.created_us);
     if (b.deleted_us) o.num("deleted", b.deleted_us);
     o.str("etag", b.etag);
+    if (b.incremental_copy) o.num("incr", 1).str("isrc", b.incremental_source_snapshot);
     {
       ObjectWriter l(o.nested("lease"));
       l.num("duration", b.lease.duration).num("expires", b.lease.expires_us).str("id", b.lease.id);

@@ -139,17 +139,23 @@ TEST(BlobDoc, WritesPlainJsonWithoutACopyMemberWhenThereWasNoCopy) {
             R"("mtime":0,"size":3,"tier":"","type":"BlockBlob"})");
 }
 
-TEST(BlobDoc, PageBlobFieldsRoundTripThroughBothReaders) {
+TEST(BlobDoc, PageBlobAndIncrementalCopyFieldsRoundTripThroughBothReaders) {
   BlobRecord in;
   in.blob_type = "PageBlob";
   in.size = 4096;
   in.page_ranges = "0-512,1024-2048";
   in.sequence_number = 7;
+  in.incremental_copy = true;
+  in.incremental_source_snapshot = "2026-01-01T00:00:00.0000000Z";
+  in.copy_destination_snapshot = "2026-01-02T00:00:00.0000000Z";
   std::string doc = write_blob_doc(in);
   BlobRecord fast;
   ASSERT_TRUE(read_blob_doc(doc, fast)) << doc;
   EXPECT_EQ(fast.page_ranges, in.page_ranges);
   EXPECT_EQ(fast.sequence_number, 7);
+  EXPECT_TRUE(fast.incremental_copy);
+  EXPECT_EQ(fast.incremental_source_snapshot, in.incremental_source_snapshot);
+  EXPECT_EQ(fast.copy_destination_snapshot, in.copy_destination_snapshot);
   // A member the fast reader does not know sends the document to the general parser.
   std::string odd = doc.substr(0, doc.size() - 1) + R"(,"zz":[1]})";
   BlobRecord general;
@@ -158,6 +164,9 @@ TEST(BlobDoc, PageBlobFieldsRoundTripThroughBothReaders) {
   EXPECT_EQ(general.page_ranges, in.page_ranges);
   EXPECT_EQ(general.sequence_number, 7);
   EXPECT_EQ(general.blob_type, "PageBlob");
+  EXPECT_TRUE(general.incremental_copy);
+  EXPECT_EQ(general.incremental_source_snapshot, in.incremental_source_snapshot);
+  EXPECT_EQ(general.copy_destination_snapshot, in.copy_destination_snapshot);
   // A block blob's document carries neither.
   EXPECT_EQ(write_blob_doc(BlobRecord{}).find("seq"), std::string::npos);
 }

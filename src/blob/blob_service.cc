@@ -81,6 +81,7 @@ void run(Call& c) {
     case Operation::kPutPage: return put_page(c);
     case Operation::kPutPageFromUrl: return put_page_from_url(c);
     case Operation::kGetPageRanges: return get_page_ranges(c);
+    case Operation::kIncrementalCopyBlob: return incremental_copy_blob(c);
     case Operation::kAbortCopyBlob: return abort_copy_blob(c);
     case Operation::kSetBlobTier: return set_blob_tier(c);
     case Operation::kSetBlobTags: return set_blob_tags(c);

@@ -10,6 +10,7 @@
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
 #include "core/crypto.h"
+#include "core/time_format.h"
 #include "core/url.h"
 
 namespace kiln::blob {
@@ -243,6 +244,86 @@ void put_page_from_url(Call& c) {
   std::string md5;
   if (expected) md5 = check_source_md5(*expected, source.remote ? source.remote_md5 : md5_of(c, bytes));
   write_pages(c, dest, &bytes, md5);
+}
+
+void incremental_copy_blob(Call& c) {
+  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  const std::string* source_url = c.req.headers.find("x-ms-copy-source");
+  if (!source_url) throw err::missing_required_header("x-ms-copy-source");
+  // The source's page ranges come along, so it must be a page blob of this service.
+  if (!parse_source(c, *source_url)) throw err::feature_not_supported("Incremental copies from outside this service");
+  Conditions dst_cond = parse_conditions(c.req.headers);
+  LoadedSource loaded;
+  load_copy_source(c, *source_url, std::nullopt, 0, loaded);
+  const BlobRecord& source = loaded.record;
+  if (source.snapshot.empty()) {
+    throw AzureError(409, "IncrementalCopySourceMustBeSnapshot", "The source for incremental copy request must be a snapshot.");
+  }
+  if (source.blob_type != "PageBlob") throw err::invalid_blob_type();
+  auto without_query = [](const std::string& u) { return u.substr(0, u.find('?')); };
+  // The destination and the snapshot this copy makes of it each link the
+  // source's chunk files: nothing is copied.
+  std::string base_file, snapshot_file;
+  BlobRecord out;
+  try {
+    if (!source.file.empty()) {
+      base_file = c.be.files.link(source.file);
+      snapshot_file = c.be.files.link(source.file);
+    }
+    c.be.store.write([&](MetadataWriter& w) {
+      require_container(w, c.ctx);
+      auto old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+      check_conditions(dst_cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
+      check_if_tags(c.req.headers, old ? old->tags : BlobTags{}, bool(old));
+      if (old && !old->incremental_copy) throw err::invalid_blob_type();
+      if (old && without_query(old->copy_source) != without_query(*source_url)) {
+        throw AzureError(409, "IncrementalCopyBlobMismatch",
+                         "The specified source blob is different than the copy source of the existing incremental copy blob.");
+      }
+      if (old && source.snapshot <= old->incremental_source_snapshot) {
+        throw AzureError(409, "IncrementalCopyOfEarlierSnapshotNotAllowed",
+                         "The specified snapshot is earlier than the last snapshot copied into the incremental copy blob.");
+      }
+      BlobRecord b;
+      make_next_version(b, old, c);
+      b.blob_type = "PageBlob";
+      b.size = source.size;
+      b.file = base_file;
+      b.page_ranges = source.page_ranges;
+      b.sequence_number = source.sequence_number;
+      b.props = source.props;
+      b.metadata = source.metadata;
+      b.incremental_copy = true;
+      b.incremental_source_snapshot = source.snapshot;
+      b.copy_id = crypto::uuid4();
+      b.copy_source = *source_url;
+      b.copy_status = "success";
+      b.copy_progress = std::to_string(source.size) + "/" + std::to_string(source.size);
+      b.copy_completion_us = c.ctx.now_us;
+      BlobRecord s = b;
+      s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);
+      if (w.get_blob(s.account, s.container, s.name, s.snapshot)) throw err::snapshot_operation_rate_exceeded();
+      s.file = snapshot_file;
+      s.lease = LeaseRecord{};
+      b.copy_destination_snapshot = s.copy_destination_snapshot = s.snapshot;
+      w.put_blob(s);
+      w.put_blob(b);
+      if (old && !old->file.empty()) remove_files_after_commit(w, c.be, {old->file});
+      w.sync_dir_before_commit(c.be.files.dir());
+      out = std::move(b);
+    });
+  } catch (...) {
+    if (may_discard_files()) {
+      c.be.files.remove(base_file);
+      c.be.files.remove(snapshot_file);
+    }
+    throw;
+  }
+  c.res.status = 202;
+  c.res.headers.set("ETag", out.etag);
+  c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+  c.res.headers.set("x-ms-copy-id", out.copy_id);
+  c.res.headers.set("x-ms-copy-status", "success");
 }
 
 namespace {

@@ -90,6 +90,9 @@ void put_blob_from_url(Call& c);
 void put_block_from_url(Call& c);
 void append_block_from_url(Call& c);
 void put_page_from_url(Call& c);
+// Incremental Copy Blob: a page blob snapshot of this service to a destination
+// that then takes only further incremental copies from the same blob.
+void incremental_copy_blob(Call& c);
 void abort_copy_blob(Call& c);
 
 }  // namespace kiln::blob

@@ -89,6 +89,8 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
     x.elem("CopyId", b.copy_id).elem("CopyStatus", b.copy_status).elem("CopySource", b.copy_source)
         .elem("CopyProgress", b.copy_progress).elem("CopyCompletionTime", http_date(b.copy_completion_us));
   }
+  if (b.incremental_copy) x.elem("IncrementalCopy", "true");
+  if (inc.copy && !b.copy_destination_snapshot.empty()) x.elem("DestinationSnapshot", b.copy_destination_snapshot);
   x.elem("ServerEncrypted", "true");
   if (deleted) {
     int64_t left_us = b.deleted_us + b.retention_days * 86'400'000'000LL - now_us;

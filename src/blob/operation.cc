@@ -87,6 +87,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     return req.headers.has("x-ms-copy-source") ? Operation::kPutPageFromUrl : Operation::kPutPage;
   }
   if (comp == "pagelist" && get) return Operation::kGetPageRanges;
+  if (comp == "incrementalcopy" && m == "PUT") return Operation::kIncrementalCopyBlob;
   if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" ||
       comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
       comp == "legalhold")
@@ -146,6 +147,7 @@ const OperationInfo& info(Operation op) {
     OP(kPutPage, R::kObject, true, "w")
     OP(kPutPageFromUrl, R::kObject, true, "w")
     OP(kGetPageRanges, R::kObject, false, "r")
+    OP(kIncrementalCopyBlob, R::kObject, true, "cw")
     OP(kAbortCopyBlob, R::kObject, true, "w")
     OP(kSetBlobTier, R::kObject, true, "w")
     OP(kSetBlobTags, R::kObject, true, "t")

@@ -63,6 +63,9 @@ void check_sequence_conditions(const http::Headers& h, int64_t seq) {
 // Every check a write to an existing page blob makes against its current record.
 void check_page_write(const Call& c, const Conditions& cond, const BlobRecord& b) {
   if (b.blob_type != "PageBlob") throw err::invalid_blob_type();
+  if (b.incremental_copy) {
+    throw AzureError(409, "OperationNotAllowedOnIncrementalCopyBlob", "The specified operation is not allowed on an incremental copy blob.");
+  }
   check_conditions(cond, true, b.etag, b.last_modified_us, false);
   check_if_tags(c.req.headers, b.tags);
   check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);

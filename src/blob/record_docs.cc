@@ -86,6 +86,9 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.access_tier = j.value("tier", "");
   b.page_ranges = j.value("pages", "");
   b.sequence_number = j.value("seq", int64_t(0));
+  b.incremental_copy = j.value("incr", int64_t(0)) != 0;
+  b.incremental_source_snapshot = j.value("isrc", "");
+  b.copy_destination_snapshot = j.value("cdst", "");
   b.tags.clear();
   if (j.contains("tags") && j["tags"].is_object())
     for (auto it = j["tags"].begin(); it != j["tags"].end(); ++it) b.tags[it.key()] = it.value().get<std::string>();

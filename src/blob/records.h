@@ -83,6 +83,12 @@ struct BlobRecord {
   // written pages (format_pages) and x-ms-blob-sequence-number.
   std::string page_ranges;
   int64_t sequence_number = 0;
+  // Incremental Copy Blob's destination (a page blob that takes no writes but
+  // further incremental copies): the source snapshot it last copied, and the
+  // snapshot of itself that copy made.
+  bool incremental_copy = false;
+  std::string incremental_source_snapshot;
+  std::string copy_destination_snapshot;
   // Soft-deleted (soft_delete.h): when, and for how many days it is kept.
   int64_t deleted_us = 0;
   int64_t retention_days = 0;

@@ -93,6 +93,8 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
     h.set("x-ms-copy-progress", b.copy_progress);
     h.set("x-ms-copy-completion-time", http_date(b.copy_completion_us));
   }
+  if (b.incremental_copy) h.set("x-ms-incremental-copy", "true");
+  if (!b.copy_destination_snapshot.empty()) h.set("x-ms-copy-destination-snapshot", b.copy_destination_snapshot);
 }
 
 Metadata read_metadata(const http::Headers& h) {
