@@ -178,51 +178,42 @@ void put_block_list(Call& c) {
       throw;
     }
     std::string file = total > 0 ? BlobFiles::extent_list(extents) : "";
-    bool changed = false;
     BlobRecord out;
-    try {
-      c.be.store.write([&](MetadataWriter& w) {
-        require_container(w, c.ctx);
-        auto now_old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
-        auto now_staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
-        bool same = bool(now_old) == bool(old) && (!old || now_old->etag == old->etag);
-        std::set<std::string> now_files;
-        for (const auto& b : now_staged) now_files.insert(b.file);
-        for (size_t i = 0; i < pieces.size(); ++i)
-          if (from_staged[i]) same = same && now_files.count(pieces[i].name) > 0;
-        if (!same) {
-          changed = true;
-          return;
-        }
-        check_conditions(cond, bool(now_old), now_old ? now_old->etag : "", now_old ? now_old->last_modified_us : 0, false);
-        check_if_tags(c.req.headers, now_old ? now_old->tags : BlobTags{}, bool(now_old));
-        BlobRecord b;
-        make_next_version(b, now_old, c);
-        b.blob_type = "BlockBlob";
-        b.tags = tags;
-        b.access_tier = tier;
-        b.size = int64_t(total);
-        b.file = file;
-        b.props = props;
-        b.metadata = meta;
-        b.committed_blocks = blocks;
-        bool kept = now_old && keep_overwritten(w, *now_old, c.ctx.now_us);
-        w.put_blob(b);
-        std::vector<std::string> doomed;
-        if (now_old && !kept && !now_old->file.empty()) doomed.push_back(now_old->file);
-        for (const auto& blk : now_staged)
-          if (!adopted.count(blk.file)) doomed.push_back(blk.file);
-        w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
-        remove_files_after_commit(w, c.be, std::move(doomed));
-        if (!created.empty()) w.sync_dir_before_commit(c.be.files.dir());
-        out = std::move(b);
-      });
-    } catch (...) {
-      if (may_discard_files()) discard_created();
-      throw;
-    }
-    if (changed) {
-      discard_created();
+    bool done = commit_built_files(c, created, [&](MetadataWriter& w) {
+      require_container(w, c.ctx);
+      auto now_old = w.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, "");
+      auto now_staged = w.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+      bool same = bool(now_old) == bool(old) && (!old || now_old->etag == old->etag);
+      std::set<std::string> now_files;
+      for (const auto& b : now_staged) now_files.insert(b.file);
+      for (size_t i = 0; i < pieces.size(); ++i)
+        if (from_staged[i]) same = same && now_files.count(pieces[i].name) > 0;
+      if (!same) return false;
+      check_conditions(cond, bool(now_old), now_old ? now_old->etag : "", now_old ? now_old->last_modified_us : 0, false);
+      check_if_tags(c.req.headers, now_old ? now_old->tags : BlobTags{}, bool(now_old));
+      BlobRecord b;
+      make_next_version(b, now_old, c);
+      b.blob_type = "BlockBlob";
+      b.tags = tags;
+      b.access_tier = tier;
+      b.size = int64_t(total);
+      b.file = file;
+      b.props = props;
+      b.metadata = meta;
+      b.committed_blocks = blocks;
+      bool kept = now_old && keep_overwritten(w, *now_old, c.ctx.now_us);
+      w.put_blob(b);
+      std::vector<std::string> doomed;
+      if (now_old && !kept && !now_old->file.empty()) doomed.push_back(now_old->file);
+      for (const auto& blk : now_staged)
+        if (!adopted.count(blk.file)) doomed.push_back(blk.file);
+      w.delete_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
+      remove_files_after_commit(w, c.be, std::move(doomed));
+      if (!created.empty()) w.sync_dir_before_commit(c.be.files.dir());
+      out = std::move(b);
+      return true;
+    });
+    if (!done) {
       if (attempt >= 5) throw err::invalid_block_list();
       continue;
     }
@@ -317,32 +308,25 @@ void append_bytes(Call& c, const WriteBytes& bytes, const std::string& md5) {
     } else {
       c.be.files.write_at(b.file, uint64_t(b.size), bytes.memory);
     }
-    bool changed = false;
     BlobRecord out;
-    try {
-      c.be.store.write([&](MetadataWriter& w) {
-        BlobRecord now = require_blob(w, c.ctx);
-        if (now.etag != b.etag) {
-          changed = true;
-          return;
-        }
-        now.size += int64_t(size);
-        now.append_count += 1;
-        if (!new_file.empty()) {
-          now.file = new_file;
-          w.sync_dir_before_commit(c.be.files.dir());
-        }
-        now.etag = new_etag();
-        now.last_modified_us = c.ctx.now_us;
-        w.put_blob(now);
-        out = std::move(now);
-      });
-    } catch (...) {
-      if (may_discard_files()) c.be.files.remove(new_file);
-      throw;
-    }
-    if (changed) {
-      c.be.files.remove(new_file);
+    std::vector<std::string> created;
+    if (!new_file.empty()) created.push_back(new_file);
+    bool committed = commit_built_files(c, created, [&](MetadataWriter& w) {
+      BlobRecord now = require_blob(w, c.ctx);
+      if (now.etag != b.etag) return false;
+      now.size += int64_t(size);
+      now.append_count += 1;
+      if (!new_file.empty()) {
+        now.file = new_file;
+        w.sync_dir_before_commit(c.be.files.dir());
+      }
+      now.etag = new_etag();
+      now.last_modified_us = c.ctx.now_us;
+      w.put_blob(now);
+      out = std::move(now);
+      return true;
+    });
+    if (!committed) {
       if (attempt >= 5) throw err::condition_not_met();
       continue;
     }

@@ -147,6 +147,21 @@ WriteBytes WriteBytes::slice(uint64_t offset, uint64_t length) const {
   return out;
 }
 
+bool commit_built_files(Call& c, const std::vector<std::string>& created,
+                        const std::function<bool(MetadataWriter&)>& commit) {
+  bool committed = false;
+  try {
+    c.be.store.write([&](MetadataWriter& w) { committed = commit(w); });
+  } catch (...) {
+    if (may_discard_files())
+      for (const auto& f : created) c.be.files.remove(f);
+    throw;
+  }
+  if (!committed)
+    for (const auto& f : created) c.be.files.remove(f);
+  return committed;
+}
+
 std::unique_lock<std::mutex> lock_blob_bytes(const RequestContext& ctx) {
   static std::array<std::mutex, 64> stripes;
   std::string key = ctx.account + "/" + ctx.container + "/" + ctx.blob;

@@ -106,6 +106,14 @@ std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t off
 // a new ETag and Last-Modified. Other fields are the caller's.
 void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, const Call& c);
 
+// Commits `commit` for a version whose data files (`created`) were written
+// before it, outside the store: they are removed when the commit fails (unless
+// it may still survive: NotDurable) and when `commit` returns false, which
+// means it found the state they were built from changed (the caller builds
+// again). Returns whether it committed.
+bool commit_built_files(Call& c, const std::vector<std::string>& created,
+                        const std::function<bool(MetadataWriter&)>& commit);
+
 // Staged files are unlinked only after the metadata that dropped them commits.
 void remove_files_after_commit(MetadataWriter& w, const Backend& be, std::vector<std::string> files);
 

@@ -185,43 +185,35 @@ void write_pages(Call& c, PageRange range, const WriteBytes* bytes, const std::s
     check_sequence_conditions(h, b.sequence_number);
     if (range.end > uint64_t(b.size)) throw err::invalid_page_range();
     Rewrite rw = rewrite_chunks(c.be, b, range, bytes);
-    bool changed = false;
+    std::vector<std::string> created;
+    for (const auto& ch : rw.chunks) created.push_back(ch.file);
     BlobRecord out;
-    auto discard = [&] {
-      for (const auto& ch : rw.chunks) c.be.files.remove(ch.file);
-    };
-    try {
-      c.be.store.write([&](MetadataWriter& w) {
-        BlobRecord now = require_blob(w, c.ctx);
-        check_page_write(c, cond, now);
-        check_sequence_conditions(h, now.sequence_number);
-        if (range.end > uint64_t(now.size)) throw err::invalid_page_range();
-        for (const auto& base : rw.based_on)
-          if (chunk_file(now.file, base.index) != base.file) changed = true;
-        if (changed) return;
-        std::vector<std::string> replaced;
-        now.file = replace_chunks(now.file, uint64_t(now.size), rw.chunks, replaced);
-        if (rw.whole_clear.start < rw.whole_clear.end) now.file = make_hole(now.file, rw.whole_clear, replaced);
-        PageRanges pages = parse_pages(now.page_ranges);
-        if (clear) {
-          remove_pages(pages, range.start, range.end);
-        } else {
-          add_pages(pages, range.start, range.end);
-        }
-        now.page_ranges = format_pages(pages);
-        now.etag = new_etag();
-        now.last_modified_us = c.ctx.now_us;
-        w.put_blob(now);
-        remove_files_after_commit(w, c.be, std::move(replaced));
-        if (!rw.chunks.empty()) w.sync_dir_before_commit(c.be.files.dir());
-        out = std::move(now);
-      });
-    } catch (...) {
-      if (may_discard_files()) discard();
-      throw;
-    }
-    if (changed) {
-      discard();
+    bool committed = commit_built_files(c, created, [&](MetadataWriter& w) {
+      BlobRecord now = require_blob(w, c.ctx);
+      check_page_write(c, cond, now);
+      check_sequence_conditions(h, now.sequence_number);
+      if (range.end > uint64_t(now.size)) throw err::invalid_page_range();
+      for (const auto& base : rw.based_on)
+        if (chunk_file(now.file, base.index) != base.file) return false;
+      std::vector<std::string> replaced;
+      now.file = replace_chunks(now.file, uint64_t(now.size), rw.chunks, replaced);
+      if (rw.whole_clear.start < rw.whole_clear.end) now.file = make_hole(now.file, rw.whole_clear, replaced);
+      PageRanges pages = parse_pages(now.page_ranges);
+      if (clear) {
+        remove_pages(pages, range.start, range.end);
+      } else {
+        add_pages(pages, range.start, range.end);
+      }
+      now.page_ranges = format_pages(pages);
+      now.etag = new_etag();
+      now.last_modified_us = c.ctx.now_us;
+      w.put_blob(now);
+      remove_files_after_commit(w, c.be, std::move(replaced));
+      if (!created.empty()) w.sync_dir_before_commit(c.be.files.dir());
+      out = std::move(now);
+      return true;
+    });
+    if (!committed) {
       if (attempt >= 50) throw err::condition_not_met();
       continue;
     }
@@ -345,47 +337,40 @@ void set_page_blob_properties(Call& c) {
         boundary.push_back({k, c.be.files.compose(span.end - span.start, {{0, {{old, 0, keep}}, {}}})});
       }
     }
-    bool changed = false;
+    std::vector<std::string> created;
+    for (const auto& ch : boundary) created.push_back(ch.file);
     BlobRecord out;
-    try {
-      c.be.store.write([&](MetadataWriter& w) {
-        BlobRecord now = require_blob(w, c.ctx);
-        if (now.etag != b.etag) {
-          changed = true;
-          return;
+    bool committed = commit_built_files(c, created, [&](MetadataWriter& w) {
+      BlobRecord now = require_blob(w, c.ctx);
+      if (now.etag != b.etag) return false;
+      std::vector<std::string> dropped;
+      if (new_size) {
+        now.file = resize_layout(now.file, *new_size, dropped);
+        if (!boundary.empty()) now.file = replace_chunks(now.file, *new_size, boundary, dropped);
+        PageRanges pages = parse_pages(now.page_ranges);
+        remove_pages(pages, *new_size, UINT64_MAX);
+        now.page_ranges = format_pages(pages);
+        now.size = int64_t(*new_size);
+      }
+      if (action) {
+        if (equals_nocase(*action, "increment")) {
+          if (now.sequence_number == INT64_MAX) throw err::sequence_number_increment_too_large();
+          now.sequence_number += 1;
+        } else if (equals_nocase(*action, "max")) {
+          now.sequence_number = std::max(now.sequence_number, *seq);
+        } else {
+          now.sequence_number = *seq;
         }
-        std::vector<std::string> dropped;
-        if (new_size) {
-          now.file = resize_layout(now.file, *new_size, dropped);
-          if (!boundary.empty()) now.file = replace_chunks(now.file, *new_size, boundary, dropped);
-          PageRanges pages = parse_pages(now.page_ranges);
-          remove_pages(pages, *new_size, UINT64_MAX);
-          now.page_ranges = format_pages(pages);
-          now.size = int64_t(*new_size);
-        }
-        if (action) {
-          if (equals_nocase(*action, "increment")) {
-            if (now.sequence_number == INT64_MAX) throw err::sequence_number_increment_too_large();
-            now.sequence_number += 1;
-          } else if (equals_nocase(*action, "max")) {
-            now.sequence_number = std::max(now.sequence_number, *seq);
-          } else {
-            now.sequence_number = *seq;
-          }
-        }
-        now.etag = new_etag();
-        now.last_modified_us = c.ctx.now_us;
-        w.put_blob(now);
-        remove_files_after_commit(w, c.be, std::move(dropped));
-        if (!boundary.empty()) w.sync_dir_before_commit(c.be.files.dir());
-        out = std::move(now);
-      });
-    } catch (...) {
-      if (!boundary.empty() && may_discard_files()) c.be.files.remove(boundary[0].file);
-      throw;
-    }
-    if (changed) {
-      if (!boundary.empty()) c.be.files.remove(boundary[0].file);
+      }
+      now.etag = new_etag();
+      now.last_modified_us = c.ctx.now_us;
+      w.put_blob(now);
+      remove_files_after_commit(w, c.be, std::move(dropped));
+      if (!created.empty()) w.sync_dir_before_commit(c.be.files.dir());
+      out = std::move(now);
+      return true;
+    });
+    if (!committed) {
       if (attempt >= 50) throw err::condition_not_met();
       continue;
     }
