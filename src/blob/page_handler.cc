@@ -120,6 +120,17 @@ Rewrite rewrite_chunks(Backend& be, const BlobRecord& b, PageRange range, const 
   return out;
 }
 
+// Writes `b` back as the blob's next version: new ETag and Last-Modified, the
+// files it no longer uses removed after the commit, the data directory synced
+// first when the change created files.
+void save_new_version(MetadataWriter& w, Call& c, BlobRecord& b, std::vector<std::string> unused, bool created_files) {
+  b.etag = new_etag();
+  b.last_modified_us = c.ctx.now_us;
+  w.put_blob(b);
+  remove_files_after_commit(w, c.be, std::move(unused));
+  if (created_files) w.sync_dir_before_commit(c.be.files.dir());
+}
+
 void set_page_answer(Call& c, const BlobRecord& b) {
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
@@ -205,11 +216,7 @@ void write_pages(Call& c, PageRange range, const WriteBytes* bytes, const std::s
         add_pages(pages, range.start, range.end);
       }
       now.page_ranges = format_pages(pages);
-      now.etag = new_etag();
-      now.last_modified_us = c.ctx.now_us;
-      w.put_blob(now);
-      remove_files_after_commit(w, c.be, std::move(replaced));
-      if (!created.empty()) w.sync_dir_before_commit(c.be.files.dir());
+      save_new_version(w, c, now, std::move(replaced), !created.empty());
       out = std::move(now);
       return true;
     });
@@ -362,11 +369,7 @@ void set_page_blob_properties(Call& c) {
           now.sequence_number = *seq;
         }
       }
-      now.etag = new_etag();
-      now.last_modified_us = c.ctx.now_us;
-      w.put_blob(now);
-      remove_files_after_commit(w, c.be, std::move(dropped));
-      if (!created.empty()) w.sync_dir_before_commit(c.be.files.dir());
+      save_new_version(w, c, now, std::move(dropped), !created.empty());
       out = std::move(now);
       return true;
     });
