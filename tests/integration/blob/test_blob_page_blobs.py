@@ -1,14 +1,16 @@
 """Page blobs through the SDK: create, Put Page (update and clear), Get Page
 Ranges (also paged and as a diff against a snapshot), resize, sequence numbers,
-snapshots, copies, leases, and the errors Azure gives for bad pages."""
+snapshots, copies, leases, a kill -9 in the middle of page writes, and the
+errors Azure gives for bad pages."""
 import os
 import threading
+import time
 
 import pytest
 import requests
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceModifiedError
-from azure.storage.blob import BlobType, SequenceNumberAction
+from azure.storage.blob import BlobServiceClient, BlobType, SequenceNumberAction
 from blob_helpers import container, full_account_sas, service  # noqa: F401 (fixtures)
 
 MiB = 1 << 20
@@ -287,3 +289,53 @@ def test_incremental_copies_of_page_blob_snapshots(kiln, container):
     s3 = other.create_snapshot()["snapshot"]
     assert incremental_copy_error(kiln, dst, f"{other.url}?snapshot={s3}&{sas}") == (409, "IncrementalCopyBlobMismatch")
     dst.delete_blob(delete_snapshots="include")
+
+
+def test_kill9_during_page_writes_leaves_each_write_whole(kiln_factory):
+    """Writers rewrite their own 512-byte pages (several share each 1 MiB chunk)
+    with numbered versions until the server is killed; after a restart every
+    page holds the version last acknowledged or the one in flight, whole."""
+    server = kiln_factory()
+
+    def blob_client():
+        return BlobServiceClient.from_connection_string(server.connection_string, retry_total=0, connection_timeout=5,
+                                                        read_timeout=10).get_blob_client("crash", "disk")
+
+    svc = BlobServiceClient.from_connection_string(server.connection_string)
+    svc.create_container("crash")
+    blob_client().create_page_blob(size=2 * MiB)
+    acked = {}
+    stop = threading.Event()
+
+    def page(worker, version):
+        return (f"w{worker}v{version:06d}|".encode() * 64)[:512]
+
+    def writer(worker):
+        b = blob_client()
+        offset = (worker % 2) * MiB + (worker // 2) * 8192  # 4 writers per chunk
+        version = 0
+        while not stop.is_set():
+            version += 1
+            try:
+                b.upload_page(page(worker, version), offset=offset, length=512)
+            except Exception:
+                return
+            acked[worker] = version
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while sum(acked.values()) < 100 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server.kill9()
+    stop.set()
+    for t in threads:
+        t.join()
+    server.restart()
+    got = blob_client().download_blob().readall()
+    for worker in range(8):
+        offset = (worker % 2) * MiB + (worker // 2) * 8192
+        v = acked.get(worker, 0)
+        allowed = {page(worker, v), page(worker, v + 1)} if v else {bytes(512), page(worker, 1)}
+        assert got[offset:offset + 512] in allowed, f"writer {worker}: acked v{v}, found {got[offset:offset + 40]!r}"
