@@ -20,7 +20,7 @@ namespace {
 bool equals_nocase(const std::string& a, const char* b) { return strcasecmp(a.c_str(), b) == 0; }
 
 // "bytes=start-end" from x-ms-range (which wins) or Range: [start, end + 1).
-// Page writes must cover whole 512-byte pages.
+// Page writes must cover whole 512-byte pages; reads may leave the end open ("bytes=start-").
 std::optional<PageRange> page_range_header(const http::Headers& h, bool whole_pages) {
   const char* name = h.has("x-ms-range") ? "x-ms-range" : "range";
   const std::string* v = h.find(name);
@@ -36,6 +36,7 @@ std::optional<PageRange> page_range_header(const http::Headers& h, bool whole_pa
     if (s.empty() || ec != std::errc() || p != s.data() + s.size()) throw bad();
   };
   number(spec.substr(0, dash), start);
+  if (!whole_pages && dash + 1 == spec.size()) return PageRange{start, UINT64_MAX};
   number(spec.substr(dash + 1), last);
   if (last < start || last == UINT64_MAX) throw bad();
   if (whole_pages && (start % kPageSize != 0 || (last + 1) % kPageSize != 0)) throw bad();

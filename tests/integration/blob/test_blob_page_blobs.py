@@ -66,6 +66,7 @@ def test_pages_written_and_cleared_across_chunks(container):
     assert b.download_blob(offset=MiB - 1000, length=3000).readall() == bytes(model[MiB - 1000:MiB + 2000])
     assert ranges(b) == ([(0, 511), (MiB - 512, MiB - 1), (MiB + 1024, 2 * MiB - 1), (3 * MiB, 5 * MiB + 511)], [])
     assert ranges(b, offset=MiB, length=2 * MiB) == ([(MiB + 1024, 2 * MiB - 1)], [])
+    assert ranges(b, offset=3 * MiB) == ([(3 * MiB, 5 * MiB + 511)], [])  # "bytes=3145728-"
     b.clear_page(offset=0, length=6 * MiB)         # everything
     assert ranges(b) == ([], [])
     assert b.download_blob().readall() == bytes(6 * MiB)
