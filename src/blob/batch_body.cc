@@ -17,10 +17,13 @@ std::string_view trim(std::string_view s) {
 }
 
 // Splits "Name: value" lines up to the first empty line; `s` is left after it.
+// A part may also end right after its last header line: the JavaScript SDK
+// leaves out the empty line of a sub-request without a body (its CRLF is then
+// the delimiter's), and Azure takes that.
 bool read_headers(std::string_view& s, http::Headers& out) {
   while (true) {
     size_t eol = s.find(kCrlf);
-    if (eol == std::string_view::npos) return false;
+    if (eol == std::string_view::npos) return s.empty();
     std::string_view line = s.substr(0, eol);
     s.remove_prefix(eol + 2);
     if (line.empty()) return true;

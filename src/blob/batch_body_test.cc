@@ -37,6 +37,25 @@ TEST(BatchBody, PartsCarryHttpRequests) {
   EXPECT_EQ(parts[1].request.headers.get("x-ms-access-tier"), "Cool");
 }
 
+TEST(BatchBody, APartMayEndWithItsLastHeaderLine) {
+  // As the JavaScript SDK sends a sub-request without a body: no empty line before the delimiter.
+  std::string body =
+      "--b\r\nContent-Type: application/http\r\nContent-ID: 0\r\n\r\n"
+      "DELETE /acct/c/a HTTP/1.1\r\nAccept: application/xml\r\nAuthorization: SharedKey a:s\r\n"
+      "\r\n--b\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n"
+      "DELETE /acct/c/b HTTP/1.1\r\nAuthorization: SharedKey a:t\r\n"
+      "\r\n--b--\r\n";
+  auto parts = parse_batch_body(body, "b");
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].request.path, "/acct/c/a");
+  EXPECT_EQ(parts[0].request.headers.get("authorization"), "SharedKey a:s");
+  EXPECT_EQ(parts[0].request.body, "");
+  EXPECT_EQ(parts[1].request.headers.get("authorization"), "SharedKey a:t");
+  // A header line cut short is still malformed.
+  EXPECT_EQ(error_code_of([] { parse_batch_body("--b\r\nContent-ID: 0\r\n\r\nDELETE /c/a HTTP/1.1\r\nAuth\r\n--b--", "b"); }),
+            "InvalidInput");
+}
+
 TEST(BatchBody, ABoundaryInsideAPartIsNoDelimiter) {
   std::string body =
       "--b\r\nContent-ID: 1\r\n\r\nPUT /c/x?comp=tier HTTP/1.1\r\nContent-Length: 9\r\n\r\nab--b\r\ncd\r\n--b--\r\n";
