@@ -9,10 +9,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-azure python3-pytest azure-cli curl
 )
+# Node.js runs the JavaScript SDK tests (tests/integration/js) and Azurite (bench).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+# NodeSource's nodejs ships its own npm and conflicts with Debian's npm package.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx-light nodejs)
-  # NodeSource's nodejs ships its own npm and conflicts with Debian's npm package.
-  command -v npm >/dev/null 2>&1 || packages+=(npm)
+  packages+=(nginx-light)
 fi
 
 missing=()
@@ -27,10 +29,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Benchmark peers from the npm registry (bench/blob: Azurite), pinned by package-lock.json.
-if [ "${1:-}" = "--bench" ]; then
-  repo=$(cd "$(dirname "$0")/.." && pwd)
-  if [ ! -x "$repo/bench/blob/node_modules/.bin/azurite-blob" ]; then
-    npm ci --prefix "$repo/bench/blob" --no-audit --no-fund
+# npm packages, pinned by each directory's package-lock.json: installed again
+# whenever the lock file differs from the one last installed there.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+npm_ci() {
+  local dir="$repo/$1"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.kiln-installed-lock"; then
+    npm ci --prefix "$dir" --no-audit --no-fund
+    cp "$dir/package-lock.json" "$dir/node_modules/.kiln-installed-lock"
   fi
+}
+npm_ci tests/integration/js          # the JavaScript Azure SDKs the integration tests drive
+if [ "${1:-}" = "--bench" ]; then
+  npm_ci bench/blob                  # Azurite, the Blob benchmark's peer
 fi
