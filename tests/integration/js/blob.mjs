@@ -77,6 +77,20 @@ await step("page blob: pages, ranges, clear, resize, sequence number", async () 
   const b = await p.downloadToBuffer(0, 2048);
   check(b[1024] === 7 && b[600] === 0 && b[1600] === 0, "page content");
 });
+await step("page blob snapshot diff and incremental copy", async () => {
+  const p = c.getPageBlobClient("disk.vhd");
+  const snap = (await p.createSnapshot()).snapshot;
+  await p.uploadPages(Buffer.alloc(512, 9), 3 * MiB, 512);
+  const diff = await p.getPageRangesDiff(0, 4 * MiB, snap);
+  check(diff.pageRange.length === 1 && diff.pageRange[0].offset === 3 * MiB, JSON.stringify(diff.pageRange));
+  const backup = c.getPageBlobClient("backup.vhd");
+  const r = await backup.startCopyIncremental(p.withSnapshot(snap).url);
+  check(r.copyStatus === "success", r.copyStatus);
+  const props = await backup.getProperties();
+  check(props.isIncrementalCopy && props.destinationSnapshot, "incremental copy properties");
+  const copied = await backup.withSnapshot(props.destinationSnapshot).downloadToBuffer(0, 2048);
+  check(copied[1024] === 7, "copied pages");
+});
 await step("blob SAS read by plain HTTP", async () => {
   const sas = generateBlobSASQueryParameters({
     containerName: c.containerName, blobName: "dir/small.txt", permissions: BlobSASPermissions.parse("r"),
