@@ -90,6 +90,8 @@ Rewrite rewrite_chunks(Backend& be, const BlobRecord& b, PageRange range, const 
     uint64_t a = std::max(span.start, range.start), z = std::min(span.end, range.end);
     bool whole = a == span.start && z == span.end;
     std::string old = whole ? "" : chunk_file(b.file, k);
+    // Also a hole: a write landing in it before this commit must be seen.
+    if (!whole) out.based_on.push_back({k, old});
     if (!data && (whole || old.empty())) return;  // cleared whole, or a hole stays a hole
     std::vector<BlobFiles::Part> parts;
     if (!old.empty()) {
@@ -100,7 +102,6 @@ Rewrite rewrite_chunks(Backend& be, const BlobRecord& b, PageRange range, const 
       WriteBytes part = data->slice(a - range.start, z - a);
       parts.push_back({a - span.start, std::move(part.pieces), part.memory});
     }
-    if (!whole) out.based_on.push_back({k, old});
     try {
       out.chunks.push_back({k, be.files.compose(span.end - span.start, parts)});
     } catch (...) {
