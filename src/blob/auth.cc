@@ -1,6 +1,7 @@
 #include "blob/auth.h"
 
 #include "blob/errors.h"
+#include "blob/oauth.h"
 #include "blob/sas.h"
 #include "core/crypto.h"
 #include "core/shared_key.h"
@@ -18,11 +19,22 @@ bool key_matches(const Account& a, const std::string& string_to_sign, const std:
   return false;
 }
 
+// A user delegation SAS is signed with the key Get User Delegation Key gave
+// out, which any of the account's keys derives again from the key's fields.
+bool delegation_key_matches(const Account& a, const SasToken& t, const std::string& string_to_sign) {
+  UserDelegationKeyFields k{t.skoid, t.sktid, t.skt, t.ske, t.sks, t.skv};
+  for (const auto& key : a.keys) {
+    auto value = crypto::base64_decode(user_delegation_key_value(key, k));
+    if (value && crypto::equal_constant_time(shared_key::sign(*value, string_to_sign), t.sig)) return true;
+  }
+  return false;
+}
+
 void check_shared_key(const http::Request& req, const RequestContext& ctx, const std::string& header) {
   shared_key::Authorization auth;
   if (!shared_key::parse_authorization(header, auth)) {
-    // e.g. "Bearer ...": Kiln has no Azure AD.
-    throw err::authentication_failed("Authentication scheme is not supported: only SharedKey, SharedKeyLite and SAS.");
+    throw err::authentication_failed("Authentication scheme is not supported: only SharedKey, SharedKeyLite, SAS "
+                                     "and, with kiln serve --oauth, Bearer.");
   }
   if (auth.account != ctx.account) {
     throw err::authentication_failed("The MAC signature found in the HTTP request is not the same as any computed signature.");
@@ -98,10 +110,20 @@ void check_account_sas(const SasToken& t, const Account& account, const Operatio
   if (!has_any(t.sp, op.sas_perms)) throw err::authorization_permission_mismatch();
 }
 
+// The user delegation key's own fields: for the Blob service, within its validity, and no stored policy.
+void check_delegation_key(const SasToken& t, int64_t now_us) {
+  if (!t.si.empty()) throw err::authentication_failed("A user delegation SAS cannot name a stored access policy (si).");
+  if (t.sks.find('b') == std::string::npos) throw err::authentication_failed("The user delegation key is not for the Blob service (sks).");
+  auto skt = sas_time(t.skt), ske = sas_time(t.ske);
+  if (!skt || !ske) throw err::authentication_failed("The user delegation key's start (skt) and expiry (ske) must be ISO 8601 times.");
+  if (now_us < *skt || now_us >= *ske) {
+    throw err::authentication_failed("The user delegation key is not valid at the current time: [" + t.skt + ", " + t.ske + "].");
+  }
+}
+
 void check_service_sas(const SasToken& t, const Account& account, const std::string& container,
                        const std::string& blob, const std::string& snapshot, const OperationInfo& op,
                        const std::string& remote, bool secure, int64_t now_us, const ContainerLoader& load) {
-  if (t.user_delegation) throw err::authentication_failed("User delegation SAS is not supported by Kiln.");
   if (container.empty()) throw err::authorization_resource_type_mismatch();
   bool blob_scoped = t.sr == "b" || t.sr == "bs" || t.sr == "bv";
   if (t.sr != "c" && !blob_scoped) {
@@ -111,7 +133,12 @@ void check_service_sas(const SasToken& t, const Account& account, const std::str
   std::string resource = sas_canonical_resource(account.name, container, blob_scoped ? blob : "");
   auto sts = service_sas_string_to_sign(t, resource, t.sr == "bs" ? snapshot : "");
   if (!sts) throw err::authentication_failed("Signed version is not supported.");
-  if (!key_matches(account, *sts, t.sig)) {
+  if (t.user_delegation()) {
+    check_delegation_key(t, now_us);
+    if (!delegation_key_matches(account, t, *sts)) {
+      throw err::authentication_failed("Signature did not match. String to sign used was " + *sts);
+    }
+  } else if (!key_matches(account, *sts, t.sig)) {
     throw err::authentication_failed("Signature did not match. String to sign used was " + *sts);
   }
   std::string sp = t.sp, st = t.st, se = t.se;
@@ -149,10 +176,21 @@ bool public_allows(const std::string& level, Operation op) {
 
 }  // namespace
 
-void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoader& load_container) {
+void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoader& load_container,
+               bool accept_bearer_tokens) {
   if (ctx.op == Operation::kPreflight) return;
   const OperationInfo& op = info(ctx.op);
   if (const std::string* header = req.headers.find("authorization")) {
+    if (accept_bearer_tokens && header->rfind("Bearer ", 0) == 0) {
+      if (!req.secure) {
+        throw AzureError(401, "InvalidAuthenticationInfo", "Authentication with a bearer token requires HTTPS.");
+      }
+      ctx.bearer = check_bearer_token(std::string_view(*header).substr(7), ctx.account, ctx.now_us);
+      return;  // no Azure RBAC: a bearer caller may do everything
+    }
+    if (ctx.op == Operation::kGetUserDelegationKey) {
+      throw AzureError(403, "AuthenticationFailed", "Only a bearer token (OAuth) may ask for a user delegation key.");
+    }
     check_shared_key(req, ctx, *header);
     return;
   }

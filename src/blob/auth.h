@@ -1,5 +1,6 @@
 // Authentication and authorization of one request: Shared Key, Shared Key
-// Lite, account SAS, service SAS (with stored access policies), or anonymous
+// Lite, account SAS, service SAS (with stored access policies), user
+// delegation SAS, bearer tokens (kiln serve --oauth), or anonymous
 // access as the container's public access level allows. Throws the AzureError
 // Azure gives (AuthenticationFailed, AuthorizationPermissionMismatch, ...).
 #pragma once
@@ -16,8 +17,10 @@ namespace kiln::blob {
 // Loads the addressed container (for stored policies and public access); nullopt if absent.
 using ContainerLoader = std::function<std::optional<ContainerRecord>()>;
 
-// Authorizes `req` for ctx.op; sets ctx.anonymous for public reads.
-void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoader& load_container);
+// Authorizes `req` for ctx.op; sets ctx.anonymous for public reads, ctx.bearer
+// for a bearer token (taken only when `accept_bearer_tokens`: oauth.h).
+void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoader& load_container,
+               bool accept_bearer_tokens);
 
 // Verifies a SAS (service or account) of this service for reading the blob
 // `container`/`blob` — the source of Copy Blob given as a URL. Throws

@@ -50,6 +50,7 @@ void run(Call& c) {
     case Operation::kGetServiceStats: return get_service_stats(c);
     case Operation::kListContainers: return list_containers(c);
     case Operation::kGetAccountInfo: return get_account_info(c);
+    case Operation::kGetUserDelegationKey: return get_user_delegation_key(c);
     case Operation::kCreateContainer: return create_container(c);
     case Operation::kDeleteContainer: return delete_container(c);
     case Operation::kGetContainerProperties:
@@ -241,7 +242,7 @@ void BlobService::admit(const http::Request& req, RequestContext& ctx) {
     if (ctx.container.empty()) return c;
     impl_->store->read([&](MetadataReader& r) { c = r.get_container(ctx.account, ctx.container); });
     return c;
-  });
+  }, impl_->options.oauth);
   if (ctx.secondary && op.write) throw err::write_operation_not_supported_on_secondary();
 }
 

@@ -24,6 +24,7 @@ struct BlobServiceOptions {
   std::string data_dir;          // persistent root for this service (created); ignored when in_memory
   bool in_memory = false;        // metadata and blob bytes in a temp dir removed at exit, no fsyncs
   const kiln::AccountRegistry* accounts = nullptr;  // never null
+  bool oauth = false;            // accept Azure AD bearer tokens over HTTPS (oauth.h)
 };
 
 class BlobService {

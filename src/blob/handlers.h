@@ -13,6 +13,7 @@ void set_service_properties(Call& c);
 void get_service_stats(Call& c);
 void list_containers(Call& c);
 void get_account_info(Call& c);
+void get_user_delegation_key(Call& c);
 
 // cors.cc
 void preflight(Call& c);

@@ -18,6 +18,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
     if (comp == "list" && get) return Operation::kListContainers;
     if (comp == "blobs" && get) return Operation::kFindBlobsByTags;
     if (comp == "batch" && m == "POST") return Operation::kBlobBatch;
+    if (restype == "service" && comp == "userdelegationkey" && m == "POST") return Operation::kGetUserDelegationKey;
     if (comp == "batch" || comp == "userdelegationkey") return Operation::kUnsupportedService;
     return Operation::kUnknown;
   }
@@ -112,6 +113,7 @@ const OperationInfo& info(Operation op) {
     OP(kGetAccountInfo, R::kService, false, "rwdlacup")
     OP(kFindBlobsByTags, R::kService, false, "f")
     OP(kBlobBatch, R::kService, true, "dw")  // each sub-request is authorized on its own too
+    OP(kGetUserDelegationKey, R::kService, false, "")  // bearer tokens only (auth.cc)
     OP(kUnsupportedService, R::kService, true, "")
     OP(kCreateContainer, R::kContainer, true, "cw")
     OP(kDeleteContainer, R::kContainer, true, "d")

@@ -13,7 +13,7 @@ enum class Operation {
   kUnknown,
   // Service
   kPreflight, kGetServiceProperties, kSetServiceProperties, kGetServiceStats, kListContainers,
-  kGetAccountInfo, kFindBlobsByTags, kBlobBatch, kUnsupportedService,
+  kGetAccountInfo, kFindBlobsByTags, kBlobBatch, kGetUserDelegationKey, kUnsupportedService,
   // Container
   kCreateContainer, kDeleteContainer, kGetContainerProperties, kGetContainerMetadata, kSetContainerMetadata,
   kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch,

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "blob/oauth.h"
 #include "blob/operation.h"
 #include "core/accounts.h"
 #include "core/http_types.h"
@@ -24,6 +26,7 @@ struct RequestContext {
   const Account* acct = nullptr;
   int64_t now_us = 0;
   bool anonymous = false;  // no credentials: public access only
+  std::optional<BearerIdentity> bearer;  // authenticated by a bearer token (oauth.h)
 };
 
 // Splits the URL into account/container/blob. Returns false when the URL names no account.

@@ -24,7 +24,15 @@ std::optional<SasToken> parse_sas(const std::vector<std::pair<std::string, std::
     else if (k == "rsce") t.rsce = v;
     else if (k == "rscl") t.rscl = v;
     else if (k == "rsct") t.rsct = v;
-    else if (k == "skoid" || k == "sktid" || k == "skt" || k == "ske" || k == "sks" || k == "skv") t.user_delegation = true;
+    else if (k == "skoid") t.skoid = v;
+    else if (k == "sktid") t.sktid = v;
+    else if (k == "skt") t.skt = v;
+    else if (k == "ske") t.ske = v;
+    else if (k == "sks") t.sks = v;
+    else if (k == "skv") t.skv = v;
+    else if (k == "saoid") t.saoid = v;
+    else if (k == "suoid") t.suoid = v;
+    else if (k == "scid") t.scid = v;
     else if (k == "sig") {
       t.sig = v;
       has_sig = true;
@@ -44,9 +52,15 @@ std::string sas_canonical_resource(const std::string& account, const std::string
 std::optional<std::string> service_sas_string_to_sign(const SasToken& t, const std::string& canonical_resource,
                                                       const std::string& snapshot) {
   // Signed versions are ISO dates, so string comparison orders them.
-  if (t.sv < "2015-04-05") return std::nullopt;
-  std::string s = t.sp + "\n" + t.st + "\n" + t.se + "\n" + canonical_resource + "\n" + t.si + "\n" + t.sip +
-                  "\n" + t.spr + "\n" + t.sv + "\n";
+  if (t.sv < "2015-04-05" || (t.user_delegation() && t.sv < "2018-11-09")) return std::nullopt;
+  std::string s = t.sp + "\n" + t.st + "\n" + t.se + "\n" + canonical_resource + "\n";
+  if (t.user_delegation()) {
+    s += t.skoid + "\n" + t.sktid + "\n" + t.skt + "\n" + t.ske + "\n" + t.sks + "\n" + t.skv + "\n";
+    if (t.sv >= "2020-02-10") s += t.saoid + "\n" + t.suoid + "\n" + t.scid + "\n";
+  } else {
+    s += t.si + "\n";
+  }
+  s += t.sip + "\n" + t.spr + "\n" + t.sv + "\n";
   if (t.sv >= "2018-11-09") s += t.sr + "\n" + snapshot + "\n";
   if (t.sv >= "2020-12-06") s += t.ses + "\n";
   s += t.rscc + "\n" + t.rscd + "\n" + t.rsce + "\n" + t.rscl + "\n" + t.rsct;

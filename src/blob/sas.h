@@ -13,7 +13,10 @@ namespace kiln::blob {
 struct SasToken {
   std::string sv, ss, srt, sp, st, se, sip, spr, sr, si, sig, ses;
   std::string rscc, rscd, rsce, rscl, rsct;
-  bool user_delegation = false;  // skoid etc. present: not supported by Kiln
+  // A user delegation SAS (signed with a user delegation key, oauth.h): the key's fields,
+  // and the object ids and correlation id it may name (signed version 2020-02-10 on).
+  std::string skoid, sktid, skt, ske, sks, skv, saoid, suoid, scid;
+  bool user_delegation() const { return !skoid.empty(); }
   bool is_account() const { return !ss.empty() || !srt.empty(); }
 };
 
@@ -24,7 +27,9 @@ std::optional<SasToken> parse_sas(const std::vector<std::pair<std::string, std::
 std::string sas_canonical_resource(const std::string& account, const std::string& container,
                                    const std::string& blob);
 
-// nullopt for a signed version Kiln cannot verify (before 2015-04-05).
+// nullopt for a signed version Kiln cannot verify (before 2015-04-05; a user
+// delegation SAS before 2018-11-09). A user delegation SAS signs its key's
+// fields where a service SAS signs its stored policy (si).
 std::optional<std::string> service_sas_string_to_sign(const SasToken& t, const std::string& canonical_resource,
                                                       const std::string& snapshot);
 std::optional<std::string> account_sas_string_to_sign(const SasToken& t, const std::string& account);

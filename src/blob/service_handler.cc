@@ -1,8 +1,9 @@
-// Service-level operations: service properties, stats, account information
-// and List Containers.
+// Service-level operations: service properties, stats, account information,
+// List Containers and Get User Delegation Key.
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/listing.h"
+#include "blob/oauth.h"
 #include "blob/response_util.h"
 #include "blob/xml_parse.h"
 #include "blob/xml_util.h"
@@ -95,6 +96,23 @@ void list_containers(Call& c) {
     x.close("Container");
   }
   x.close("Containers").elem("NextMarker", next).close("EnumerationResults");
+  c.res.body = x.take();
+  c.res.headers.set("Content-Type", "application/xml");
+}
+
+// A key for user delegation SAS (bearer callers only: auth.cc), valid from
+// Start to Expiry, at most 7 days from now as on Azure.
+void get_user_delegation_key(Call& c) {
+  KeyInfo info = parse_key_info(c.req.body);
+  int64_t start = timefmt::to_micros(*timefmt::parse_iso8601(info.start));
+  int64_t expiry = timefmt::to_micros(*timefmt::parse_iso8601(info.expiry));
+  constexpr int64_t kSevenDaysUs = 7LL * 24 * 3600 * 1000000;
+  if (expiry <= start || expiry > c.ctx.now_us + kSevenDaysUs) throw err::invalid_xml_node_value("Expiry", info.expiry);
+  UserDelegationKeyFields k{c.ctx.bearer->oid, c.ctx.bearer->tid, info.start, info.expiry, "b", kApiVersion};
+  XmlWriter x;
+  x.open("UserDelegationKey").elem("SignedOid", k.oid).elem("SignedTid", k.tid).elem("SignedStart", k.start)
+      .elem("SignedExpiry", k.expiry).elem("SignedService", k.service).elem("SignedVersion", k.version)
+      .elem("Value", user_delegation_key_value(c.ctx.acct->keys.front(), k)).close("UserDelegationKey");
   c.res.body = x.take();
   c.res.headers.set("Content-Type", "application/xml");
 }

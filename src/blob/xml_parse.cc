@@ -87,6 +87,15 @@ std::vector<AccessPolicy> parse_signed_identifiers(std::string_view xml) {
   return out;
 }
 
+KeyInfo parse_key_info(std::string_view xml) {
+  pugi::xml_document doc;
+  pugi::xml_node root = load_root(doc, xml, "KeyInfo");
+  KeyInfo k{root.child_value("Start"), root.child_value("Expiry")};
+  if (!timefmt::parse_iso8601(k.start)) throw err::invalid_xml_node_value("Start", k.start);
+  if (!timefmt::parse_iso8601(k.expiry)) throw err::invalid_xml_node_value("Expiry", k.expiry);
+  return k;
+}
+
 ServiceProperties parse_service_properties(std::string_view xml) {
   pugi::xml_document doc;
   pugi::xml_node root = load_root(doc, xml, "StorageServiceProperties");

@@ -21,6 +21,12 @@ std::vector<BlockListEntry> parse_block_list(std::string_view xml);
 // <SignedIdentifiers>: at most 5, ids at most 64 characters.
 std::vector<AccessPolicy> parse_signed_identifiers(std::string_view xml);
 
+// <KeyInfo> of Get User Delegation Key: Start and Expiry as sent (ISO 8601, checked).
+struct KeyInfo {
+  std::string start, expiry;
+};
+KeyInfo parse_key_info(std::string_view xml);
+
 struct CorsRule {
   std::string allowed_origins, allowed_methods, allowed_headers, exposed_headers;
   int64_t max_age = 0;

@@ -83,6 +83,9 @@ void add_serve_command(CLI::App& app) {
       ->envname("KILN_DATA_DIR");
   cmd->add_flag("--in-memory", opts->config.in_memory, "Keep nothing after the server stops");
   cmd->add_flag("--tls", opts->tls, "Serve HTTPS with a development certificate Kiln creates");
+  cmd->add_flag("--oauth", opts->config.oauth,
+                "Blob service: accept Azure AD bearer tokens over HTTPS, checking their claims but not their "
+                "signature (development only)");
   cmd->add_option("--tls-cert", opts->config.tls_cert, "PEM certificate chain for HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", opts->config.tls_key, "PEM private key for HTTPS")->check(CLI::ExistingFile);
   cmd->callback([opts] { std::exit(run_serve(*opts)); });

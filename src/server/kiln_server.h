@@ -20,6 +20,7 @@ struct ServerConfig {
   std::string tls_cert;         // PEM certificate chain; with tls_key enables HTTPS
   std::string tls_key;
   bool tls_dev_cert = false;    // HTTPS with a development certificate Kiln creates
+  bool oauth = false;           // Blob: accept Azure AD bearer tokens over HTTPS (blob/oauth.h)
   AccountRegistry accounts;
 };
 

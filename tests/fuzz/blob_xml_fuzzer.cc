@@ -36,6 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const AzureError&) {
   }
   try {
+    parse_key_info(xml);  // Get User Delegation Key
+  } catch (const AzureError&) {
+  }
+  try {
     parse_batch_body(xml, "batch_b");  // Blob Batch bodies
   } catch (const AzureError&) {
   }
