@@ -188,9 +188,6 @@ void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoa
       ctx.bearer = check_bearer_token(std::string_view(*header).substr(7), ctx.account, ctx.now_us);
       return;  // no Azure RBAC: a bearer caller may do everything
     }
-    if (ctx.op == Operation::kGetUserDelegationKey) {
-      throw AzureError(403, "AuthenticationFailed", "Only a bearer token (OAuth) may ask for a user delegation key.");
-    }
     check_shared_key(req, ctx, *header);
     return;
   }

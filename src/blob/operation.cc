@@ -113,7 +113,7 @@ const OperationInfo& info(Operation op) {
     OP(kGetAccountInfo, R::kService, false, "rwdlacup")
     OP(kFindBlobsByTags, R::kService, false, "f")
     OP(kBlobBatch, R::kService, true, "dw")  // each sub-request is authorized on its own too
-    OP(kGetUserDelegationKey, R::kService, false, "")  // bearer tokens only (auth.cc)
+    OP(kGetUserDelegationKey, R::kService, false, "")  // bearer callers only (service_handler.cc)
     OP(kUnsupportedService, R::kService, true, "")
     OP(kCreateContainer, R::kContainer, true, "cw")
     OP(kDeleteContainer, R::kContainer, true, "d")
