@@ -51,7 +51,7 @@ BearerIdentity check_bearer_token(std::string_view token, const std::string& acc
   };
   auto seconds = [&](const char* name) -> std::optional<int64_t> {
     auto it = claims.find(name);
-    if (it == claims.end() || !it->is_number()) return std::nullopt;
+    if (it == claims.end() || !it->is_number_integer()) return std::nullopt;  // NumericDate: whole seconds
     return it->get<int64_t>();
   };
   if (!storage_audience(text("aud"), account)) throw invalid_token("Audience validation failed.");

@@ -58,6 +58,9 @@ TEST(BearerToken, OtherAudiencesIssuersAndLifetimesAreRefused) {
   auto early = good_claims();
   early["nbf"] = kNow + 3600;
   EXPECT_EQ(code_for(token(early)), "InvalidAuthenticationInfo");
+  auto fractional = good_claims();
+  fractional["exp"] = 1e300;  // not a whole number of seconds
+  EXPECT_EQ(code_for(token(fractional)), "InvalidAuthenticationInfo");
   auto anonymous = good_claims();
   anonymous.erase("oid");
   EXPECT_EQ(code_for(token(anonymous)), "InvalidAuthenticationInfo");
