@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 
 #include "blob/conditions.h"
@@ -162,10 +163,29 @@ bool commit_built_files(Call& c, const std::vector<std::string>& created,
   return committed;
 }
 
-std::unique_lock<std::mutex> lock_blob_bytes(const RequestContext& ctx) {
-  static std::array<std::mutex, 64> stripes;
-  std::string key = ctx.account + "/" + ctx.container + "/" + ctx.blob;
-  return std::unique_lock<std::mutex>(stripes[std::hash<std::string>{}(key) % stripes.size()]);
+namespace {
+
+std::array<std::mutex, 64> byte_stripes;
+
+size_t stripe_of(const RequestContext& ctx, uint64_t part) {
+  std::string key = ctx.account + "/" + ctx.container + "/" + ctx.blob + "/" + std::to_string(part);
+  return std::hash<std::string>{}(key) % byte_stripes.size();
+}
+
+}  // namespace
+
+std::unique_lock<std::mutex> lock_blob_bytes(const RequestContext& ctx, uint64_t part) {
+  return std::unique_lock<std::mutex>(byte_stripes[stripe_of(ctx, part)]);
+}
+
+std::vector<std::unique_lock<std::mutex>> lock_blob_parts(const RequestContext& ctx, std::vector<uint64_t> parts) {
+  std::vector<size_t> stripes;
+  for (uint64_t p : parts) stripes.push_back(stripe_of(ctx, p));
+  std::sort(stripes.begin(), stripes.end());  // one order for every caller: no deadlock
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t s : stripes) locks.emplace_back(byte_stripes[s]);
+  return locks;
 }
 
 WriteBytes body_bytes(const http::Request& req) {

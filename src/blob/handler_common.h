@@ -89,10 +89,13 @@ struct WriteBytes {
 // The request body as WriteBytes: its spooled file, or the bytes in memory.
 WriteBytes body_bytes(const http::Request& req);
 
-// Serializes the writes to one blob that read, modify and write its bytes
-// (appends, partial page writes): they would otherwise redo their work after
-// each other's commits. Different blobs rarely share a lock.
-std::unique_lock<std::mutex> lock_blob_bytes(const RequestContext& ctx);
+// Serializes the writes to one part of a blob (`part`: appends use 0, page
+// writes the chunk) that read, modify and write its bytes: they would
+// otherwise redo their work after each other's commits. Different blobs and
+// parts rarely share a lock. Locks of several parts of a call must be taken
+// in one lock_blob_parts call (it orders them).
+std::unique_lock<std::mutex> lock_blob_bytes(const RequestContext& ctx, uint64_t part = 0);
+std::vector<std::unique_lock<std::mutex>> lock_blob_parts(const RequestContext& ctx, std::vector<uint64_t> parts);
 
 // Parses a non-negative integer header; InvalidHeaderValue otherwise.
 std::optional<int64_t> int_header(const http::Headers& h, const std::string& name);

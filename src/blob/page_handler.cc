@@ -187,10 +187,12 @@ void write_pages(Call& c, PageRange range, const WriteBytes* bytes, const std::s
   // Chunk files are built outside the commit, which checks that the chunks
   // they were built from are still current (another write to the same chunk
   // in between: build again). Writes of whole chunks never wait for each
-  // other; writes of parts of chunks to one blob take turns, so that they do
-  // not keep redoing their copies after each other's commits.
-  std::unique_lock<std::mutex> turn;
-  if (range.start % kPageChunk != 0 || range.end % kPageChunk != 0) turn = lock_blob_bytes(c.ctx);
+  // other; writes of parts of one chunk take turns, so that they do not keep
+  // redoing their copies after each other's commits.
+  std::vector<uint64_t> partial;
+  if (range.start % kPageChunk != 0) partial.push_back(range.start / kPageChunk);
+  if (range.end % kPageChunk != 0) partial.push_back((range.end - 1) / kPageChunk);
+  auto turn = lock_blob_parts(c.ctx, partial);
   for (int attempt = 0;; ++attempt) {
     BlobRecord b;
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
