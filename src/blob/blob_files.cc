@@ -115,11 +115,38 @@ std::string BlobFiles::compose(uint64_t length, const std::vector<Part>& parts) 
     if (::ftruncate(fd, off_t(length)) != 0) throw_errno("size new file");
     std::string buf;
     for (const auto& part : parts) {
-      if (::lseek(fd, off_t(part.at), SEEK_SET) < 0) throw_errno("seek new file");
-      if (part.from.empty()) fs::write_all(fd, part.memory);
-      for (const auto& piece : part.from) copy_piece(piece, fd, buf);
+      if (part.from.empty()) {
+        if (::lseek(fd, off_t(part.at), SEEK_SET) < 0) throw_errno("seek new file");
+        fs::write_all(fd, part.memory);
+        continue;
+      }
+      uint64_t at = part.at;
+      for (const auto& piece : part.from) {
+        copy_piece_sparse(piece, fd, at, buf);
+        at += piece.length;
+      }
     }
   });
+}
+
+void BlobFiles::copy_piece_sparse(const Piece& piece, int out, uint64_t out_offset, std::string& buf) const {
+  Fd in{::open(path(piece.name).c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) throw_errno("open " + piece.name);
+  const off_t end = off_t(piece.offset + piece.length);
+  off_t pos = off_t(piece.offset);
+  while (pos < end) {
+    off_t data = ::lseek(in.fd, pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) return;  // only a hole is left: the new file reads zeros there already
+    if (data < 0) {                          // no SEEK_DATA here: copy the rest as it is
+      data = pos;
+    }
+    if (data >= end) return;
+    off_t hole = ::lseek(in.fd, data, SEEK_HOLE);
+    if (hole < 0 || hole > end) hole = end;
+    if (::lseek(out, off_t(out_offset) + (data - off_t(piece.offset)), SEEK_SET) < 0) throw_errno("seek new file");
+    copy_piece(Piece{piece.name, uint64_t(data), uint64_t(hole - data)}, out, buf);
+    pos = hole;
+  }
 }
 
 bool BlobFiles::same_file(const std::string& a, const std::string& b) const {

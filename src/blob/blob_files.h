@@ -99,6 +99,10 @@ class BlobFiles {
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
   // Copies `piece` to `out` at out's file position; `buf` is scratch space.
   void copy_piece(const Piece& piece, int out, std::string& buf) const;
+  // Copies the data of `piece` to `out` at `out_offset`, skipping the piece's
+  // holes (`out` must read zeros there already): a page blob chunk written in
+  // a few places is copied as those few places.
+  void copy_piece_sparse(const Piece& piece, int out, uint64_t out_offset, std::string& buf) const;
   void finish(int fd, const std::string& name);  // fsync + close, unlink on failure
 
   std::string dir_;

@@ -1,6 +1,7 @@
 #include "blob/blob_files.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/file_util.h"
@@ -134,6 +135,22 @@ TEST_F(BlobFilesTest, HolesReadAsZerosAndComposedFilesPlaceTheirParts) {
   EXPECT_EQ(std::string(buf, 4), std::string(4, '\0'));
   ::close(fd);
   EXPECT_LT(f.open(chunk), 0);  // swept: nothing referenced it
+}
+
+TEST_F(BlobFilesTest, ComposedCopiesKeepTheSourcesHoles) {
+  BlobFiles f(dir_ + "/data", true);
+  const uint64_t mib = 1 << 20;
+  std::string sparse = f.compose(2 * mib, {{mib, {}, std::string(4096, 'x')}});
+  // A copy of the whole file with 8 bytes changed in its first half.
+  std::string copy = f.compose(2 * mib, {{0, {{sparse, 0, 2 * mib}}, {}}, {100, {}, "12345678"}});
+  std::string bytes = read(f, copy);
+  ASSERT_EQ(bytes.size(), 2 * mib);
+  EXPECT_EQ(bytes.substr(100, 8), "12345678");
+  EXPECT_EQ(bytes.substr(mib, 4096), std::string(4096, 'x'));
+  EXPECT_EQ(bytes.find_first_not_of('\0', 108), mib);
+  struct stat st{};
+  ASSERT_EQ(::stat((f.dir() + "/" + copy).c_str(), &st), 0);
+  EXPECT_LT(st.st_blocks * 512, 256 * 1024) << "the copy's holes were filled";
 }
 
 }  // namespace
