@@ -123,7 +123,8 @@ void check_delegation_key(const SasToken& t, int64_t now_us) {
 
 void check_service_sas(const SasToken& t, const Account& account, const std::string& container,
                        const std::string& blob, const std::string& snapshot, const OperationInfo& op,
-                       const std::string& remote, bool secure, int64_t now_us, const ContainerLoader& load) {
+                       const std::string& remote, bool secure, int64_t now_us, const ContainerLoader& load,
+                       const SignedRequestPart& signed_request = {}) {
   if (container.empty()) throw err::authorization_resource_type_mismatch();
   bool blob_scoped = t.sr == "b" || t.sr == "bs" || t.sr == "bv";
   if (t.sr != "c" && !blob_scoped) {
@@ -131,7 +132,7 @@ void check_service_sas(const SasToken& t, const Account& account, const std::str
   }
   if (blob_scoped && blob.empty()) throw err::authorization_resource_type_mismatch();
   std::string resource = sas_canonical_resource(account.name, container, blob_scoped ? blob : "");
-  auto sts = service_sas_string_to_sign(t, resource, t.sr == "bs" ? snapshot : "");
+  auto sts = service_sas_string_to_sign(t, resource, t.sr == "bs" ? snapshot : "", signed_request);
   if (!sts) throw err::authentication_failed("Signed version is not supported.");
   if (t.user_delegation()) {
     check_delegation_key(t, now_us);
@@ -195,8 +196,11 @@ void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoa
     if (sas->is_account()) {
       check_account_sas(*sas, *ctx.acct, op, req.remote_address, req.secure, ctx.now_us);
     } else {
+      auto signed_request = sas_signed_request_part(
+          *sas, [&](const std::string& name) { return req.headers.get(name); },
+          [&](const std::string& name) { return req.query_param(name).value_or(""); });
       check_service_sas(*sas, *ctx.acct, ctx.container, ctx.blob, ctx.snapshot, op, req.remote_address,
-                        req.secure, ctx.now_us, load_container);
+                        req.secure, ctx.now_us, load_container, signed_request);
     }
     return;
   }

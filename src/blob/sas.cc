@@ -33,6 +33,10 @@ std::optional<SasToken> parse_sas(const std::vector<std::pair<std::string, std::
     else if (k == "saoid") t.saoid = v;
     else if (k == "suoid") t.suoid = v;
     else if (k == "scid") t.scid = v;
+    else if (k == "skdutid") t.skdutid = v;
+    else if (k == "sduoid") t.sduoid = v;
+    else if (k == "srh") t.srh = v;
+    else if (k == "srq") t.srq = v;
     else if (k == "sig") {
       t.sig = v;
       has_sig = true;
@@ -50,21 +54,41 @@ std::string sas_canonical_resource(const std::string& account, const std::string
 }
 
 std::optional<std::string> service_sas_string_to_sign(const SasToken& t, const std::string& canonical_resource,
-                                                      const std::string& snapshot) {
+                                                      const std::string& snapshot,
+                                                      const SignedRequestPart& signed_request) {
   // Signed versions are ISO dates, so string comparison orders them.
   if (t.sv < "2015-04-05" || (t.user_delegation() && t.sv < "2018-11-09")) return std::nullopt;
   std::string s = t.sp + "\n" + t.st + "\n" + t.se + "\n" + canonical_resource + "\n";
   if (t.user_delegation()) {
     s += t.skoid + "\n" + t.sktid + "\n" + t.skt + "\n" + t.ske + "\n" + t.sks + "\n" + t.skv + "\n";
     if (t.sv >= "2020-02-10") s += t.saoid + "\n" + t.suoid + "\n" + t.scid + "\n";
+    if (t.sv >= "2025-07-05") s += t.skdutid + "\n" + t.sduoid + "\n";
   } else {
     s += t.si + "\n";
   }
   s += t.sip + "\n" + t.spr + "\n" + t.sv + "\n";
   if (t.sv >= "2018-11-09") s += t.sr + "\n" + snapshot + "\n";
   if (t.sv >= "2020-12-06") s += t.ses + "\n";
+  if (t.user_delegation() && t.sv >= "2026-04-06") s += signed_request.headers + "\n" + signed_request.query + "\n";
   s += t.rscc + "\n" + t.rscd + "\n" + t.rsce + "\n" + t.rscl + "\n" + t.rsct;
   return s;
+}
+
+SignedRequestPart sas_signed_request_part(const SasToken& t, const std::function<std::string(const std::string&)>& header,
+                                          const std::function<std::string(const std::string&)>& query) {
+  SignedRequestPart out;
+  auto each = [](const std::string& names, const std::function<void(const std::string&)>& fn) {
+    size_t pos = 0;
+    while (pos < names.size()) {
+      size_t comma = names.find(',', pos);
+      if (comma == std::string::npos) comma = names.size();
+      if (comma > pos) fn(names.substr(pos, comma - pos));
+      pos = comma + 1;
+    }
+  };
+  each(t.srh, [&](const std::string& name) { out.headers += name + ":" + header(name) + "\n"; });
+  each(t.srq, [&](const std::string& name) { out.query += "\n" + name + ":" + query(name); });
+  return out;
 }
 
 std::optional<std::string> account_sas_string_to_sign(const SasToken& t, const std::string& account) {

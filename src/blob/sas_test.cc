@@ -34,6 +34,33 @@ TEST(Sas, ServiceStringToSignPerVersion) {
   EXPECT_FALSE(service_sas_string_to_sign(t, res, ""));
 }
 
+TEST(Sas, UserDelegationStringToSignPerVersion) {
+  auto t = *parse_sas({{"sv", "2018-11-09"}, {"sp", "r"}, {"se", "E"}, {"sr", "b"}, {"skoid", "O"}, {"sktid", "T"},
+                       {"skt", "KS"}, {"ske", "KE"}, {"sks", "b"}, {"skv", "KV"}, {"saoid", "A"}, {"suoid", "U"},
+                       {"scid", "C"}, {"skdutid", "DT"}, {"sduoid", "DO"}, {"srh", "h1,h2"}, {"srq", "q"},
+                       {"sig", "s"}});
+  ASSERT_TRUE(t.user_delegation());
+  const std::string head = "r\n\nE\n/blob/a/c/b\nO\nT\nKS\nKE\nb\nKV\n";
+  auto sts = [&](const std::string& sv, const SignedRequestPart& part = {}) {
+    t.sv = sv;
+    return *service_sas_string_to_sign(t, "/blob/a/c/b", "", part);
+  };
+  EXPECT_EQ(sts("2018-11-09"), head + "\n\n2018-11-09\nb\n\n\n\n\n\n");
+  EXPECT_EQ(sts("2020-02-10"), head + "A\nU\nC\n\n\n2020-02-10\nb\n\n\n\n\n\n");
+  EXPECT_EQ(sts("2021-12-02"), head + "A\nU\nC\n\n\n2021-12-02\nb\n\n\n\n\n\n\n");
+  EXPECT_EQ(sts("2025-07-05"), head + "A\nU\nC\nDT\nDO\n\n\n2025-07-05\nb\n\n\n\n\n\n\n");
+  // From 2026-04-06 the request's own headers and query parameters the SAS names are signed.
+  auto part = sas_signed_request_part(
+      t, [](const std::string& h) { return h == "h1" ? std::string("v1") : std::string(); },
+      [](const std::string& q) { return q + "-value"; });
+  EXPECT_EQ(part.headers, "h1:v1\nh2:\n");
+  EXPECT_EQ(part.query, "\nq:q-value");
+  EXPECT_EQ(sts("2026-04-06", part),
+            head + "A\nU\nC\nDT\nDO\n\n\n2026-04-06\nb\n\n\nh1:v1\nh2:\n\n\nq:q-value\n\n\n\n\n");
+  t.sv = "2017-11-09";
+  EXPECT_FALSE(service_sas_string_to_sign(t, "/blob/a/c/b", ""));
+}
+
 TEST(Sas, AccountStringToSign) {
   SasToken t;
   t.sp = "rl";
