@@ -1,6 +1,7 @@
 // Fuzzes SAS parsing and verification through the real authorization entry
-// point: the input is a query string (and, after a newline, a request path).
-// Any input must be accepted or refused with an AzureError, never crash.
+// point: the input is a query string (and, after a newline, a request path;
+// after another, a bearer token). Any input must be accepted or refused with
+// an AzureError, never crash.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t nl = input.find('\n');
   std::string query = input.substr(0, nl);
   std::string path = nl == std::string::npos ? "/devstoreaccount1/c/b" : input.substr(nl + 1);
+  size_t nl2 = path.find('\n');
+  std::string bearer = nl2 == std::string::npos ? "" : path.substr(nl2 + 1);
+  if (nl2 != std::string::npos) path.resize(nl2);
   auto parsed = url::parse_query(query);
   if (!parsed) return 0;
   http::Request req;
@@ -30,6 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.path = url::decode(path).value_or("/");
   req.query = *parsed;
   req.remote_address = "127.0.0.1";
+  req.secure = true;
+  if (nl2 != std::string::npos) req.headers.set("Authorization", "Bearer " + bearer);
   if (auto t = parse_sas(req.query)) {
     sas_canonical_resource("devstoreaccount1", "c", "b");
     service_sas_string_to_sign(*t, "/blob/devstoreaccount1/c/b", "");
@@ -48,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ContainerRecord c;
       c.policies.push_back({"p1", "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z", "rl"});
       return std::optional<ContainerRecord>(c);
-    });
+    }, /*accept_bearer_tokens=*/true);
   } catch (const AzureError&) {
   }
   return 0;
