@@ -1,5 +1,6 @@
 #include "server/kiln_server.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,21 @@ std::string default_data_dir() {
   return "/var/lib/kiln";
 }
 
+namespace {
+
+// A GET holds one descriptor per data file of the range it sends (a block, a
+// page blob chunk), besides every connection's socket: the soft limit many
+// systems start processes with (1024) is too few for a server. The hard limit
+// is ours to take, as nginx and databases do.
+void raise_open_file_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) LOG_WARN("kiln: cannot raise the open file limit to " << rl.rlim_max);
+}
+
+}  // namespace
+
 KilnServer::KilnServer(ServerConfig config) : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);
 }
@@ -49,6 +65,7 @@ KilnServer::~KilnServer() { stop(); }
 void KilnServer::start() {
   Impl& s = *impl_;
   ServerConfig& c = s.config;
+  raise_open_file_limit();
   if (c.in_memory) {
     char tmpl[] = "/tmp/kiln-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a temporary directory");

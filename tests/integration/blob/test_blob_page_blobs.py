@@ -340,3 +340,33 @@ def test_kill9_during_page_writes_leaves_each_write_whole(kiln_factory):
         v = acked.get(worker, 0)
         allowed = {page(worker, v), page(worker, v + 1)} if v else {bytes(512), page(worker, 1)}
         assert got[offset:offset + 512] in allowed, f"writer {worker}: acked v{v}, found {got[offset:offset + 40]!r}"
+
+
+def test_one_get_of_more_chunks_than_the_soft_open_file_limit(kiln_factory):
+    """Kiln raises its open-file limit to the hard limit: a GET holds a descriptor per
+    chunk it sends, and 1024 (a common soft limit) is few for a page blob of GiBs."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1024:
+        pytest.skip("the hard open-file limit is too low to show anything")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))  # inherited by the server
+    try:
+        server = kiln_factory(in_memory=True)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    svc = BlobServiceClient.from_connection_string(server.connection_string)
+    b = svc.create_container("many").get_blob_client("chunks")
+    b.create_page_blob(size=200 * MiB)
+    for i in range(200):  # one page in each 1 MiB chunk: 200 chunk files
+        b.upload_page(bytes([i % 251 + 1]) * 512, offset=i * MiB, length=512)
+    r = requests.get(f"{b.url}?{full_account_sas(server)}", headers={"x-ms-version": "2021-12-02"}, stream=True)
+    assert r.status_code == 200, r.text[:300]
+    got, offset = 0, 0
+    for part in r.iter_content(1 << 20):
+        for i in range((offset + MiB - 1) // MiB, (offset + len(part) + MiB - 1) // MiB):
+            at = i * MiB - offset
+            if at < len(part):
+                assert part[at] == i % 251 + 1
+        offset += len(part)
+        got += len(part)
+    assert got == 200 * MiB
