@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/open_file_limit.h"
+
 namespace kiln::node {
 namespace {
 
@@ -36,6 +38,8 @@ struct ChildArgs {
   bool kill_with_parent;
   const char* const* cgroup_procs;  // null-terminated
   int max_fd;  // for closing descriptors when close_range is missing
+  bool restore_nofile;  // the server raised its open-file limit: the task gets the one it was given
+  rlimit nofile;
   // Written by the child when a step fails (the parent reads it after the
   // vfork-style resume).
   int error;
@@ -99,6 +103,8 @@ int child_main(void* arg) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (a->restore_nofile && ::syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &a->nofile, nullptr) != 0)
+    child_fail(a, "prlimit");
   ::syscall(SYS_execve, a->path, a->argv, a->envp);
   if (a->fallback_path) ::syscall(SYS_execve, a->fallback_path, a->fallback_argv, a->envp);
   child_fail(a, "execve");
@@ -180,6 +186,7 @@ SpawnResult spawn_process(const SpawnRequest& request) {
   cgroup_procs.push_back(nullptr);
   args.cgroup_procs = cgroup_procs.data();
   args.max_fd = open_file_limit();
+  args.restore_nofile = inherited_open_file_limit(args.nofile);
 
   // The child's stack, reused by every spawn of this thread (the thread is
   // suspended until the child execs, so no two children share it) and never

@@ -1,6 +1,5 @@
 #include "server/kiln_server.h"
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include "core/file_util.h"
 #include "core/http_server.h"
 #include "core/log.h"
+#include "core/open_file_limit.h"
 #include "server/dev_certificate.h"
 
 namespace kiln::server {
@@ -40,21 +40,6 @@ std::string default_data_dir() {
   if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/share/kiln";
   return "/var/lib/kiln";
 }
-
-namespace {
-
-// A GET holds one descriptor per data file of the range it sends (a block, a
-// page blob chunk), besides every connection's socket: the soft limit many
-// systems start processes with (1024) is too few for a server. The hard limit
-// is ours to take, as nginx and databases do.
-void raise_open_file_limit() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
-  rl.rlim_cur = rl.rlim_max;
-  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) LOG_WARN("kiln: cannot raise the open file limit to " << rl.rlim_max);
-}
-
-}  // namespace
 
 KilnServer::KilnServer(ServerConfig config) : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);

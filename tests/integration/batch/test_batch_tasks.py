@@ -6,7 +6,8 @@ import pytest
 import azure.batch.models as bm
 from azure.batch.models import BatchErrorException
 
-from batch_helpers import raw_request, error_code, uid, wait_all_completed, wait_for, wait_task
+from batch_helpers import (add_pool, error_code, make_client, raw_request, uid, wait_all_completed, wait_for, wait_nodes,
+                           wait_task)
 
 
 def test_task_states_and_execution_info(client, job, pool):
@@ -157,3 +158,28 @@ def test_disable_job_requeues_running_tasks(client, job):
     client.job.enable(job)
     task = wait_task(client, job, "long")
     assert task.execution_info.result == "success" and task.execution_info.requeue_count == 1
+
+
+def test_tasks_get_the_open_file_limit_the_server_was_given(kiln_factory):
+    """Kiln raises its own open-file limit (a server needs many descriptors); the
+    tasks it starts get back the soft limit it was started with."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 300:
+        pytest.skip("the hard open-file limit is too low to show anything")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (300, hard))  # inherited by the server
+    try:
+        server = kiln_factory(in_memory=True)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with open(f"/proc/{server.proc.pid}/limits") as f:
+        line = next(l for l in f if l.startswith("Max open files"))
+    assert line.split()[3] != "300", line  # the server's own soft limit was raised
+    client = make_client(server)
+    pool_id, job_id = uid("nofile"), uid("nofile")
+    add_pool(client, pool_id)
+    wait_nodes(client, pool_id, 1)
+    client.job.add(bm.JobAddParameter(id=job_id, pool_info=bm.PoolInformation(pool_id=pool_id)))
+    client.task.add(job_id, bm.TaskAddParameter(id="limit", command_line="/bin/sh -c 'ulimit -n'"))
+    assert wait_task(client, job_id, "limit").execution_info.exit_code == 0
+    assert b"".join(client.file.get_from_task(job_id, "limit", "stdout.txt")).decode().strip() == "300"
