@@ -6,6 +6,7 @@ The binary comes from $KILN_BIN (default: build/src/cli/kiln in this checkout).
 """
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -27,8 +28,9 @@ def kiln_bin():
 class KilnProcess:
     """One `kiln serve` process with its own data directory and log file."""
 
-    def __init__(self, data_dir, env=None, in_memory=False, extra_args=()):
+    def __init__(self, data_dir, env=None, in_memory=False, extra_args=(), open_files=None):
         self.bin = kiln_bin()
+        self.open_files = open_files  # a soft RLIMIT_NOFILE to start the server with
         self.data_dir = data_dir
         self.env = dict(os.environ, **(env or {}))
         self.in_memory = in_memory
@@ -70,8 +72,13 @@ class KilnProcess:
         log.write(b"=== start ===\n")
         log.flush()
         start_offset = log.tell()
+        limit = self.open_files
+
+        def lower_open_files():  # in the child, before exec
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=lower_open_files if limit else None)
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -126,9 +133,9 @@ def kiln(tmp_path_factory):
 def kiln_factory(tmp_path):
     servers = []
 
-    def make(env=None, in_memory=False, extra_args=()):
+    def make(env=None, in_memory=False, extra_args=(), open_files=None):
         server = KilnProcess(str(tmp_path / f"data{len(servers)}"), env=env, in_memory=in_memory,
-                             extra_args=extra_args)
+                             extra_args=extra_args, open_files=open_files)
         servers.append(server)
         return server.start()
 

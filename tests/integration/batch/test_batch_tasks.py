@@ -163,15 +163,7 @@ def test_disable_job_requeues_running_tasks(client, job):
 def test_tasks_get_the_open_file_limit_the_server_was_given(kiln_factory):
     """Kiln raises its own open-file limit (a server needs many descriptors); the
     tasks it starts get back the soft limit it was started with."""
-    import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard <= 300:
-        pytest.skip("the hard open-file limit is too low to show anything")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (300, hard))  # inherited by the server
-    try:
-        server = kiln_factory(in_memory=True)
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    server = kiln_factory(in_memory=True, open_files=300)
     with open(f"/proc/{server.proc.pid}/limits") as f:
         line = next(l for l in f if l.startswith("Max open files"))
     assert line.split()[3] != "300", line  # the server's own soft limit was raised
