@@ -184,7 +184,7 @@ void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoa
   if (const std::string* header = req.headers.find("authorization")) {
     if (accept_bearer_tokens && header->rfind("Bearer ", 0) == 0) {
       if (!req.secure) {
-        throw AzureError(401, "InvalidAuthenticationInfo", "Authentication with a bearer token requires HTTPS.");
+        throw err::invalid_authentication_info("Authentication with a bearer token requires HTTPS.");
       }
       ctx.bearer = check_bearer_token(std::string_view(*header).substr(7), ctx.account, ctx.now_us);
       return;  // no Azure RBAC: a bearer caller may do everything

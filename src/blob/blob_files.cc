@@ -144,7 +144,7 @@ void BlobFiles::copy_piece_sparse(const Piece& piece, int out, uint64_t out_offs
     off_t hole = ::lseek(in.fd, data, SEEK_HOLE);
     if (hole < 0 || hole > end) hole = end;
     if (::lseek(out, off_t(out_offset) + (data - off_t(piece.offset)), SEEK_SET) < 0) throw_errno("seek new file");
-    copy_piece(Piece{piece.name, uint64_t(data), uint64_t(hole - data)}, out, buf);
+    copy_range(in.fd, uint64_t(data), uint64_t(hole - data), out, buf);
     pos = hole;
   }
 }
@@ -165,10 +165,14 @@ std::string BlobFiles::concat(const std::vector<Piece>& pieces) {
 void BlobFiles::copy_piece(const Piece& piece, int out, std::string& buf) const {
   Fd in{::open(path(piece.name).c_str(), O_RDONLY | O_CLOEXEC)};
   if (in.fd < 0) throw_errno("open " + piece.name);
-  loff_t in_off = loff_t(piece.offset);
-  uint64_t left = piece.length;
+  copy_range(in.fd, piece.offset, piece.length, out, buf);
+}
+
+void BlobFiles::copy_range(int in, uint64_t offset, uint64_t length, int out, std::string& buf) {
+  loff_t in_off = loff_t(offset);
+  uint64_t left = length;
   while (left > 0) {
-    ssize_t n = ::copy_file_range(in.fd, &in_off, out, nullptr, size_t(left), 0);
+    ssize_t n = ::copy_file_range(in, &in_off, out, nullptr, size_t(left), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n > 0) {
       left -= uint64_t(n);
@@ -177,7 +181,7 @@ void BlobFiles::copy_piece(const Piece& piece, int out, std::string& buf) const 
     // Fall back to read/write (filesystems without copy_file_range, or a short source).
     if (buf.empty()) buf.resize(1 << 20);
     size_t want = size_t(std::min<uint64_t>(buf.size(), left));
-    fs::pread_all(in.fd, buf.data(), want, uint64_t(in_off));
+    fs::pread_all(in, buf.data(), want, uint64_t(in_off));
     fs::write_all(out, std::string_view(buf.data(), want));
     in_off += loff_t(want);
     left -= want;

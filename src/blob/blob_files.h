@@ -99,6 +99,8 @@ class BlobFiles {
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
   // Copies `piece` to `out` at out's file position; `buf` is scratch space.
   void copy_piece(const Piece& piece, int out, std::string& buf) const;
+  // The same from an open descriptor: `length` bytes at `offset` of `in`.
+  static void copy_range(int in, uint64_t offset, uint64_t length, int out, std::string& buf);
   // Copies the data of `piece` to `out` at `out_offset`, skipping the piece's
   // holes (`out` must read zeros there already): a page blob chunk written in
   // a few places is copied as those few places.

@@ -256,9 +256,7 @@ void incremental_copy_blob(Call& c) {
   LoadedSource loaded;
   load_copy_source(c, *source_url, std::nullopt, 0, loaded);
   const BlobRecord& source = loaded.record;
-  if (source.snapshot.empty()) {
-    throw AzureError(409, "IncrementalCopySourceMustBeSnapshot", "The source for incremental copy request must be a snapshot.");
-  }
+  if (source.snapshot.empty()) throw err::incremental_copy_source_must_be_snapshot();
   if (source.blob_type != "PageBlob") throw err::invalid_blob_type();
   auto without_query = [](const std::string& u) { return u.substr(0, u.find('?')); };
   // The destination and the snapshot this copy makes of it each link the
@@ -276,13 +274,9 @@ void incremental_copy_blob(Call& c) {
       check_conditions(dst_cond, bool(old), old ? old->etag : "", old ? old->last_modified_us : 0, false);
       check_if_tags(c.req.headers, old ? old->tags : BlobTags{}, bool(old));
       if (old && !old->incremental_copy) throw err::invalid_blob_type();
-      if (old && without_query(old->copy_source) != without_query(*source_url)) {
-        throw AzureError(409, "IncrementalCopyBlobMismatch",
-                         "The specified source blob is different than the copy source of the existing incremental copy blob.");
-      }
+      if (old && without_query(old->copy_source) != without_query(*source_url)) throw err::incremental_copy_blob_mismatch();
       if (old && source.snapshot <= old->incremental_source_snapshot) {
-        throw AzureError(409, "IncrementalCopyOfEarlierSnapshotNotAllowed",
-                         "The specified snapshot is earlier than the last snapshot copied into the incremental copy blob.");
+        throw err::incremental_copy_of_earlier_snapshot_not_allowed();
       }
       BlobRecord b;
       make_next_version(b, old, c);

@@ -138,6 +138,28 @@ AzureError sequence_number_increment_too_large() {
   return make(409, "SequenceNumberIncrementTooLarge",
               "The sequence number increment cannot be performed because it would result in overflow of the sequence number.");
 }
+AzureError previous_snapshot_not_found() { return make(409, "PreviousSnapshotNotFound", "The previous snapshot is not found."); }
+AzureError previous_snapshot_cannot_be_newer() {
+  return make(400, "PreviousSnapshotCannotBeNewer",
+              "The prevsnapshot query parameter value cannot be newer than snapshot query parameter value.");
+}
+AzureError incremental_copy_source_must_be_snapshot() {
+  return make(409, "IncrementalCopySourceMustBeSnapshot", "The source for incremental copy request must be a snapshot.");
+}
+AzureError incremental_copy_blob_mismatch() {
+  return make(409, "IncrementalCopyBlobMismatch",
+              "The specified source blob is different than the copy source of the existing incremental copy blob.");
+}
+AzureError incremental_copy_of_earlier_snapshot_not_allowed() {
+  return make(409, "IncrementalCopyOfEarlierSnapshotNotAllowed",
+              "The specified snapshot is earlier than the last snapshot copied into the incremental copy blob.");
+}
+AzureError operation_not_allowed_on_incremental_copy_blob() {
+  return make(409, "OperationNotAllowedOnIncrementalCopyBlob", "The specified operation is not allowed on an incremental copy blob.");
+}
+AzureError invalid_authentication_info(const std::string& why) {
+  return make(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request. " + why);
+}
 AzureError invalid_md5() { return make(400, "InvalidMd5", "The MD5 value specified in the request is invalid. The MD5 value must be 128 bits and Base64-encoded."); }
 AzureError md5_mismatch(const std::string& expected, const std::string& actual) {
   auto e = make(400, "Md5Mismatch", "The MD5 value specified in the request did not match with the MD5 value calculated by the server.");

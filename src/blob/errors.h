@@ -87,6 +87,14 @@ AzureError block_list_too_long();
 AzureError invalid_page_range();
 AzureError sequence_number_condition_not_met();
 AzureError sequence_number_increment_too_large();
+AzureError previous_snapshot_not_found();
+AzureError previous_snapshot_cannot_be_newer();
+AzureError incremental_copy_source_must_be_snapshot();
+AzureError incremental_copy_blob_mismatch();
+AzureError incremental_copy_of_earlier_snapshot_not_allowed();
+AzureError operation_not_allowed_on_incremental_copy_blob();
+// Bearer tokens (kiln serve --oauth): 401 with why the token was refused.
+AzureError invalid_authentication_info(const std::string& why);
 AzureError cors_preflight_failure();
 AzureError internal_error();
 // Leases.

@@ -10,11 +10,6 @@ namespace {
 
 constexpr int64_t kClockSkewSeconds = 5 * 60;
 
-AzureError invalid_token(const std::string& why) {
-  return AzureError(401, "InvalidAuthenticationInfo",
-                    "Server failed to authenticate the request. " + why);
-}
-
 // base64url (JWT segments: '-' and '_', no padding) to bytes.
 std::optional<std::string> base64url_decode(std::string_view s) {
   std::string b64(s);
@@ -41,10 +36,10 @@ bool storage_audience(const std::string& aud, const std::string& account) {
 BearerIdentity check_bearer_token(std::string_view token, const std::string& account, int64_t now_us) {
   size_t dot1 = token.find('.');
   size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
-  if (dot2 == std::string_view::npos) throw invalid_token("The token is not a JSON Web Token.");
+  if (dot2 == std::string_view::npos) throw err::invalid_authentication_info("The token is not a JSON Web Token.");
   auto payload = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
   nlohmann::json claims = payload ? nlohmann::json::parse(*payload, nullptr, false) : nlohmann::json();
-  if (!claims.is_object()) throw invalid_token("The token's claims are not readable.");
+  if (!claims.is_object()) throw err::invalid_authentication_info("The token's claims are not readable.");
   auto text = [&](const char* name) {
     auto it = claims.find(name);
     return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -54,16 +49,16 @@ BearerIdentity check_bearer_token(std::string_view token, const std::string& acc
     if (it == claims.end() || !it->is_number_integer()) return std::nullopt;  // NumericDate: whole seconds
     return it->get<int64_t>();
   };
-  if (!storage_audience(text("aud"), account)) throw invalid_token("Audience validation failed.");
+  if (!storage_audience(text("aud"), account)) throw err::invalid_authentication_info("Audience validation failed.");
   std::string iss = text("iss");
   if (!starts_with(iss, "https://sts.windows.net/") && !starts_with(iss, "https://login.microsoftonline.com/"))
-    throw invalid_token("Issuer validation failed.");
+    throw err::invalid_authentication_info("Issuer validation failed.");
   int64_t now = now_us / 1000000;
   auto exp = seconds("exp"), nbf = seconds("nbf");
-  if (!exp || *exp + kClockSkewSeconds <= now) throw invalid_token("Lifetime validation failed. The token is expired.");
-  if (nbf && *nbf - kClockSkewSeconds > now) throw invalid_token("Lifetime validation failed. The token is not yet valid.");
+  if (!exp || *exp + kClockSkewSeconds <= now) throw err::invalid_authentication_info("Lifetime validation failed. The token is expired.");
+  if (nbf && *nbf - kClockSkewSeconds > now) throw err::invalid_authentication_info("Lifetime validation failed. The token is not yet valid.");
   BearerIdentity who{text("oid"), text("tid")};
-  if (who.oid.empty() || who.tid.empty()) throw invalid_token("The token names no object id (oid) or tenant (tid).");
+  if (who.oid.empty() || who.tid.empty()) throw err::invalid_authentication_info("The token names no object id (oid) or tenant (tid).");
   return who;
 }
 

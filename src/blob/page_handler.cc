@@ -64,9 +64,7 @@ void check_sequence_conditions(const http::Headers& h, int64_t seq) {
 // Every check a write to an existing page blob makes against its current record.
 void check_page_write(const Call& c, const Conditions& cond, const BlobRecord& b) {
   if (b.blob_type != "PageBlob") throw err::invalid_blob_type();
-  if (b.incremental_copy) {
-    throw AzureError(409, "OperationNotAllowedOnIncrementalCopyBlob", "The specified operation is not allowed on an incremental copy blob.");
-  }
+  if (b.incremental_copy) throw err::operation_not_allowed_on_incremental_copy_blob();
   check_conditions(cond, true, b.etag, b.last_modified_us, false);
   check_if_tags(c.req.headers, b.tags);
   check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
@@ -137,10 +135,6 @@ void set_page_answer(Call& c, const BlobRecord& b) {
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   c.res.headers.set("x-ms-blob-sequence-number", std::to_string(b.sequence_number));
-}
-
-AzureError previous_snapshot_not_found() {
-  return AzureError(409, "PreviousSnapshotNotFound", "The previous snapshot is not found.");
 }
 
 }  // namespace
@@ -270,10 +264,8 @@ void get_page_ranges(Call& c) {
     // changed whole, so unchanged pages in it may be listed too.
     std::optional<BlobRecord> prev;
     c.be.store.read([&](MetadataReader& r) { prev = r.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, *prev_name); });
-    if (!prev || prev->blob_type != "PageBlob") throw previous_snapshot_not_found();
-    if (!b.snapshot.empty() && *prev_name >= b.snapshot) {
-      throw AzureError(400, "PreviousSnapshotCannotBeNewer", "The prevsnapshot query parameter value cannot be newer than snapshot query parameter value.");
-    }
+    if (!prev || prev->blob_type != "PageBlob") throw err::previous_snapshot_not_found();
+    if (!b.snapshot.empty() && *prev_name >= b.snapshot) throw err::previous_snapshot_cannot_be_newer();
     PageRanges old_pages = parse_pages(prev->page_ranges);
     auto spans = differing_spans(prev->file, uint64_t(prev->size), b.file, size,
                                  [&](const std::string& x, const std::string& y) { return c.be.files.same_file(x, y); });

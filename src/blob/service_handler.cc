@@ -103,7 +103,7 @@ void list_containers(Call& c) {
 // A key for user delegation SAS (bearer callers only), valid from
 // Start to Expiry, at most 7 days from now as on Azure.
 void get_user_delegation_key(Call& c) {
-  if (!c.ctx.bearer) throw AzureError(403, "AuthenticationFailed", "Only a bearer token (OAuth) may ask for a user delegation key.");
+  if (!c.ctx.bearer) throw err::authentication_failed("Only a bearer token (OAuth) may ask for a user delegation key.");
   KeyInfo info = parse_key_info(c.req.body);
   int64_t start = timefmt::to_micros(*timefmt::parse_iso8601(info.start));
   int64_t expiry = timefmt::to_micros(*timefmt::parse_iso8601(info.expiry));
