@@ -1,6 +1,8 @@
 // Copy Blob, Put Block From URL and Append Block From URL, done synchronously
 // (the response already reports x-ms-copy-status: success): from blobs of this
 // service (also by a SAS URL), or from any other http(s) URL (remote_source.h).
+#include <string_view>
+
 #include "blob/auth.h"
 #include "blob/conditions.h"
 #include "blob/handlers.h"
@@ -26,6 +28,17 @@ std::string lower(std::string s) {
   return s;
 }
 
+// "acct.blob.core.windows.net" (or another Azure cloud's suffix) -> "acct". The
+// az CLI names a copy source that way even when its connection string points
+// elsewhere (`az storage blob copy start --source-container/--source-blob`); for
+// an account of this Kiln that name means this service, as it would on Azure.
+std::string account_from_cloud_host(const std::string& host) {
+  for (std::string_view suffix : {".blob.core.windows.net", ".blob.core.chinacloudapi.cn", ".blob.core.usgovcloudapi.net"}) {
+    if (host.size() > suffix.size() && host.ends_with(suffix)) return host.substr(0, host.size() - suffix.size());
+  }
+  return "";
+}
+
 // Parses the copy source URL: a blob of this service, or nullopt for a URL elsewhere.
 std::optional<Source> parse_source(const Call& c, const std::string& source_url) {
   auto u = url::parse(source_url);
@@ -47,6 +60,10 @@ std::optional<Source> parse_source(const Call& c, const std::string& source_url)
   bool loopback = host == own_host || host == "127.0.0.1" || host == "localhost" || host == "::1" ||
                   host.find(".blob.localhost") != std::string::npos || host.find(".blob.core.localhost") != std::string::npos;
   bool local = loopback && std::to_string(u->port) == own_port;
+  if (std::string account = account_from_cloud_host(host); !local && c.be.accounts.find(account)) {
+    fake.headers.set("host", account + ".blob.localhost");  // read as a host-style URL of this service
+    local = true;
+  }
   RequestContext sctx;
   if (!local || !parse_location(fake, sctx) || !c.be.accounts.find(sctx.account)) return std::nullopt;
   if (sctx.container.empty() || sctx.blob.empty()) throw err::invalid_header_value("x-ms-copy-source", source_url);
