@@ -144,6 +144,9 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
   b.metadata.clear();
   b.lease = LeaseRecord{};
   b.access_tier.clear();
+  b.tier_changed_us = b.rehydrate_done_us = 0;
+  b.rehydrate_tier.clear();
+  b.rehydrate_priority.clear();
   b.tags.clear();
   b.copy_id.clear();
   b.copy_source.clear();
@@ -171,6 +174,10 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
       return true;
     }
     if (key == "tier") return r.string(b.access_tier);
+    if (key == "tchg") return r.integer(b.tier_changed_us);
+    if (key == "rhtier") return r.string(b.rehydrate_tier);
+    if (key == "rhprio") return r.string(b.rehydrate_priority);
+    if (key == "rhdone") return r.integer(b.rehydrate_done_us);
     if (key == "pages") return r.string(b.page_ranges);
     if (key == "seq") return r.integer(b.sequence_number);
     if (key == "incr") {
@@ -307,6 +314,9 @@ std::string write_blob_doc(const BlobRecord& b) {
     o.num("mtime", b.last_modified_us);
     if (!b.page_ranges.empty()) o.str("pages", b.page_ranges);
     if (b.deleted_us) o.num("retain", b.retention_days);
+    if (!b.rehydrate_tier.empty()) {
+      o.num("rhdone", b.rehydrate_done_us).str("rhprio", b.rehydrate_priority).str("rhtier", b.rehydrate_tier);
+    }
     if (b.sealed) o.num("sealed", 1);
     if (b.sequence_number) o.num("seq", b.sequence_number);
     o.num("size", b.size);
@@ -314,6 +324,7 @@ std::string write_blob_doc(const BlobRecord& b) {
       ObjectWriter t(o.nested("tags"));
       for (const auto& [k, v] : b.tags) t.str(k, v);
     }
+    if (b.tier_changed_us) o.num("tchg", b.tier_changed_us);
     o.str("tier", b.access_tier).str("type", b.blob_type);
   }
   return out;

@@ -92,7 +92,11 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   in.lease.expires_us = 99;
   in.append_count = 3;
   in.sealed = true;
-  in.access_tier = "Cool";
+  in.access_tier = "Archive";
+  in.tier_changed_us = 7;
+  in.rehydrate_tier = "Cool";
+  in.rehydrate_priority = "High";
+  in.rehydrate_done_us = 8;
   in.tags["Project"] = "kiln";
   in.tags["project"] = "";  // tag keys are case-sensitive
   in.copy_id = "cid";
@@ -121,6 +125,10 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   EXPECT_EQ(out.append_count, in.append_count);
   EXPECT_TRUE(out.sealed);
   EXPECT_EQ(out.access_tier, in.access_tier);
+  EXPECT_EQ(out.tier_changed_us, in.tier_changed_us);
+  EXPECT_EQ(out.rehydrate_tier, in.rehydrate_tier);
+  EXPECT_EQ(out.rehydrate_priority, in.rehydrate_priority);
+  EXPECT_EQ(out.rehydrate_done_us, in.rehydrate_done_us);
   EXPECT_EQ(out.tags, in.tags);
   EXPECT_EQ(out.copy_id, in.copy_id);
   EXPECT_EQ(out.copy_source, in.copy_source);

@@ -4,6 +4,7 @@
 #include <map>
 #include <unistd.h>
 
+#include "blob/access_tier.h"
 #include "blob/conditions.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"
@@ -112,6 +113,7 @@ void get_blob(Call& c, bool head) {
   check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
   check_if_tags(c.req.headers, b.tags);
   if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+  if (!head) require_online(b, c.ctx.now_us);
   add_blob_headers(b, c.ctx.now_us, c.res);
   uint64_t size = uint64_t(b.size);
   if (head) {
@@ -330,6 +332,7 @@ void set_blob_properties(Call& c) {
   BlobProperties props = read_content_properties(c.req.headers, false);
   BlobRecord b = modify_blob(c, [&](BlobRecord& b) {
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    require_online(b, c.ctx.now_us);
     b.props = props;  // Azure clears the content headers that are not sent
     b.etag = new_etag();
     b.last_modified_us = c.ctx.now_us;
@@ -349,6 +352,7 @@ void set_blob_metadata(Call& c) {
   Metadata meta = read_metadata(c.req.headers);
   BlobRecord b = modify_blob(c, [&](BlobRecord& b) {
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+    require_online(b, c.ctx.now_us);
     b.metadata = meta;
     b.etag = new_etag();
     b.last_modified_us = c.ctx.now_us;
@@ -364,29 +368,18 @@ void lease_blob(Call& c) {
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
 }
 
-std::string read_access_tier(const http::Headers& h, const char* header) {
-  const std::string* v = h.find(header);
-  if (!v) return "";
-  std::string t = *v;
-  for (char& ch : t) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  if (t == "hot") return "Hot";
-  if (t == "cool") return "Cool";
-  if (t == "cold") return "Cold";
-  if (t == "archive") throw err::feature_not_supported("The Archive access tier");
-  throw err::invalid_header_value(header, *v);
-}
-
-// Tiers are recorded and reported; Kiln stores every tier the same way.
+// Tiers are recorded, reported and enforced (access_tier.h); Kiln stores every tier the same way.
 void set_blob_tier(Call& c) {
   std::string tier = read_access_tier(c.req.headers, "x-ms-access-tier");
   if (tier.empty()) throw err::missing_required_header("x-ms-access-tier");
+  std::string priority = read_rehydrate_priority(c.req.headers);
   if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
   c.be.store.write([&](MetadataWriter& w) {
     BlobRecord b = require_blob(w, c.ctx, true);  // written back whole, block list included
     if (b.blob_type != "BlockBlob") throw err::invalid_blob_type();
     check_if_tags(c.req.headers, b.tags);
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
-    b.access_tier = tier;  // Azure does not change ETag or Last-Modified for a tier change
+    c.res.status = change_tier(b, tier, priority, c.ctx.now_us);  // ETag and Last-Modified stay, as on Azure
     w.put_blob(b);
   });
 }
@@ -405,6 +398,7 @@ void snapshot_blob(Call& c) {
       check_conditions(cond, true, base.etag, base.last_modified_us, false);
       check_if_tags(c.req.headers, base.tags);
       check_lease_access(effective_lease(base.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+      require_online(base, c.ctx.now_us);
       BlobRecord s = base;
       s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);
       if (w.get_blob(s.account, s.container, s.name, s.snapshot)) throw err::snapshot_operation_rate_exceeded();

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "blob/access_tier.h"
 #include "blob/conditions.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"

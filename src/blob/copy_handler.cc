@@ -3,6 +3,7 @@
 // service (also by a SAS URL), or from any other http(s) URL (remote_source.h).
 #include <string_view>
 
+#include "blob/access_tier.h"
 #include "blob/auth.h"
 #include "blob/conditions.h"
 #include "blob/handlers.h"
@@ -103,9 +104,10 @@ struct LoadedSource {
 
 // Resolves, authorizes and loads the blob named by x-ms-copy-source (or
 // fetches a URL elsewhere: `range` of it, at most `max_bytes`), and checks the
-// x-ms-source-* conditions against it.
+// x-ms-source-* conditions against it. An archived source is BlobArchived
+// unless `archived_ok` (Copy Blob, which rehydrates into its destination).
 void load_copy_source(Call& c, const std::string& source_url, std::optional<RemoteRange> range, uint64_t max_bytes,
-                      LoadedSource& out) {
+                      LoadedSource& out, bool archived_ok = false) {
   Conditions src_cond = parse_conditions(c.req.headers, "x-ms-source-");
   std::optional<Source> local = parse_source(c, source_url);
   if (!local) {
@@ -148,6 +150,7 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
   if (evaluate(src_cond, true, source.etag, source.last_modified_us, false) != ConditionResult::kPass)
     throw err::source_condition_not_met();
   check_source_if_tags(c.req.headers, source.tags);
+  if (!archived_ok) require_online(source, c.ctx.now_us);
 }
 
 }  // namespace
@@ -369,11 +372,22 @@ void copy_into(Call& c, bool put_from_url) {
   if (copy_tags && c.req.headers.has("x-ms-tags")) {
     throw AzureError(409, "InvalidInput", "x-ms-tags cannot be sent with x-ms-copy-source-tag-option: COPY.");
   }
-  std::string tier = put_from_url ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
+  std::string tier = read_access_tier(c.req.headers, "x-ms-access-tier");
+  read_rehydrate_priority(c.req.headers);  // validated; Kiln's copies finish at once
   const std::string* expected = put_from_url ? expected_source_md5(c) : nullptr;
+  // Copy Blob (not its synchronous form) may rehydrate an archived source into its destination.
+  bool archived_ok = !put_from_url && lower(c.req.headers.get("x-ms-requires-sync")) != "true";
   LoadedSource loaded;
-  load_copy_source(c, source_url, std::nullopt, kMaxBlockBytes, loaded);
+  load_copy_source(c, source_url, std::nullopt, kMaxBlockBytes, loaded, archived_ok);
   const BlobRecord& source = loaded.record;
+  // The destination's tier: the one asked for; else a copy of a block blob
+  // keeps its source's tier, unless that is Archive (the copy is rehydrated).
+  std::string dest_tier = tier;
+  if (dest_tier.empty() && !put_from_url && !is_archived(source, c.ctx.now_us)) {
+    TierView source_tier = tier_view(source, c.ctx.now_us);
+    if (!source_tier.inferred) dest_tier = source_tier.tier;
+  }
+  if (source.blob_type != "BlockBlob" && !put_from_url) dest_tier.clear();  // only block blobs have tiers
   std::string md5;  // base64, of the bytes copied, when checked
   if (expected) {
     md5 = check_source_md5(*expected, loaded.remote ? loaded.remote_md5
@@ -402,6 +416,10 @@ void copy_into(Call& c, bool put_from_url) {
       make_next_version(b, old, c);
       if (meta_sent) b.metadata = meta;
       if (!copy_tags) b.tags = tags;  // Copy Blob never takes the source's tags
+      b.access_tier = dest_tier;
+      b.tier_changed_us = b.rehydrate_done_us = 0;
+      b.rehydrate_tier.clear();
+      b.rehydrate_priority.clear();
       b.sealed = b.blob_type == "AppendBlob" && lower(c.req.headers.get("x-ms-seal-blob")) == "true";
       std::vector<std::string> doomed;
       if (old && !keep_overwritten(w, *old, c.ctx.now_us) && !old->file.empty()) doomed.push_back(old->file);
@@ -411,7 +429,6 @@ void copy_into(Call& c, bool put_from_url) {
         b.page_ranges.clear();
         b.sequence_number = 0;
         b.committed_blocks.clear();
-        b.access_tier = tier;
         b.copy_id.clear();
         b.copy_source.clear();
         b.copy_status.clear();

@@ -190,6 +190,10 @@ AzureError unsupported_query_parameter(const std::string& name) {
   return e;
 }
 AzureError invalid_http_verb() { return make(400, "InvalidHttpVerb", "The HTTP verb specified is invalid - it is not recognized by the server."); }
+AzureError blob_archived() { return make(409, "BlobArchived", "This operation is not permitted on an archived blob."); }
+AzureError blob_being_rehydrated() {
+  return make(409, "BlobBeingRehydrated", "This operation is not permitted because the blob is being rehydrated.");
+}
 AzureError feature_not_supported(const std::string& what) {
   return make(409, "FeatureNotSupported", what + " is not supported by Kiln yet.");
 }

@@ -93,6 +93,9 @@ AzureError incremental_copy_source_must_be_snapshot();
 AzureError incremental_copy_blob_mismatch();
 AzureError incremental_copy_of_earlier_snapshot_not_allowed();
 AzureError operation_not_allowed_on_incremental_copy_blob();
+// Access tiers (access_tier.h).
+AzureError blob_archived();
+AzureError blob_being_rehydrated();
 // Bearer tokens (kiln serve --oauth): 401 with why the token was refused.
 AzureError invalid_authentication_info(const std::string& why);
 AzureError cors_preflight_failure();

@@ -42,8 +42,6 @@ void set_blob_metadata(Call& c);
 void lease_blob(Call& c);
 void snapshot_blob(Call& c);
 void set_blob_tier(Call& c);
-// x-ms-access-tier of Put Blob / Put Block List / Set Blob Tier: "" if absent.
-std::string read_access_tier(const http::Headers& h, const char* header);
 
 // tags_handler.cc
 void set_blob_tags(Call& c);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "blob/access_tier.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/listing.h"
@@ -79,8 +80,11 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
       .elem("BlobType", b.blob_type);
   if (b.blob_type == "PageBlob") x.elem("x-ms-blob-sequence-number", std::to_string(b.sequence_number));
   if (b.blob_type == "BlockBlob") {
-    x.elem("AccessTier", b.access_tier.empty() ? "Hot" : b.access_tier);
-    if (b.access_tier.empty()) x.elem("AccessTierInferred", "true");
+    TierView tier = tier_view(b, now_us);
+    x.elem("AccessTier", tier.tier);
+    if (tier.inferred) x.elem("AccessTierInferred", "true");
+    if (!tier.archive_status.empty()) x.elem("ArchiveStatus", tier.archive_status).elem("RehydratePriority", tier.rehydrate_priority);
+    if (tier.changed_us) x.elem("AccessTierChangeTime", http_date(tier.changed_us));
   }
   LeaseRecord l = b.snapshot.empty() ? effective_lease(b.lease, now_us) : LeaseRecord{};
   x.elem("LeaseStatus", lease_active(l) ? "locked" : "unlocked").elem("LeaseState", l.state);

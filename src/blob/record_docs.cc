@@ -84,6 +84,10 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.deleted_us = j.value("deleted", int64_t(0));
   b.retention_days = j.value("retain", int64_t(0));
   b.access_tier = j.value("tier", "");
+  b.tier_changed_us = j.value("tchg", int64_t(0));
+  b.rehydrate_tier = j.value("rhtier", "");
+  b.rehydrate_priority = j.value("rhprio", "");
+  b.rehydrate_done_us = j.value("rhdone", int64_t(0));
   b.page_ranges = j.value("pages", "");
   b.sequence_number = j.value("seq", int64_t(0));
   b.incremental_copy = j.value("incr", int64_t(0)) != 0;

@@ -92,7 +92,12 @@ struct BlobRecord {
   // Soft-deleted (soft_delete.h): when, and for how many days it is kept.
   int64_t deleted_us = 0;
   int64_t retention_days = 0;
-  std::string access_tier;                 // block blobs: "" (inferred Hot), Hot, Cool or Cold
+  std::string access_tier;                 // block blobs: "" (inferred Hot), Hot, Cool, Cold or Archive
+  int64_t tier_changed_us = 0;             // when Set Blob Tier last changed it
+  // A rehydration from Archive (access_tier.h): the tier it goes to, its
+  // priority (Standard or High) and when it is done; empty / 0 when none.
+  std::string rehydrate_tier, rehydrate_priority;
+  int64_t rehydrate_done_us = 0;
   BlobTags tags;                           // blob index tags (Set Blob Tags, x-ms-tags)
   // Copy state (copies are synchronous, so status is "success" once visible).
   std::string copy_id, copy_source, copy_status, copy_progress;

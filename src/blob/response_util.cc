@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "blob/access_tier.h"
 #include "blob/lease.h"
 #include "blob/names.h"
 #include "core/time_format.h"
@@ -78,8 +79,14 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
     h.set("x-ms-lease-status", "unlocked");
   }
   if (b.blob_type == "BlockBlob") {
-    h.set("x-ms-access-tier", b.access_tier.empty() ? "Hot" : b.access_tier);
-    if (b.access_tier.empty()) h.set("x-ms-access-tier-inferred", "true");
+    TierView tier = tier_view(b, now_us);
+    h.set("x-ms-access-tier", tier.tier);
+    if (tier.inferred) h.set("x-ms-access-tier-inferred", "true");
+    if (tier.changed_us) h.set("x-ms-access-tier-change-time", http_date(tier.changed_us));
+    if (!tier.archive_status.empty()) {
+      h.set("x-ms-archive-status", tier.archive_status);
+      h.set("x-ms-rehydrate-priority", tier.rehydrate_priority);
+    }
   } else if (b.blob_type == "AppendBlob") {
     h.set("x-ms-blob-committed-block-count", std::to_string(b.append_count));
     if (b.sealed) h.set("x-ms-blob-sealed", "true");

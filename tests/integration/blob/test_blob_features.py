@@ -253,24 +253,6 @@ def test_account_information(service):
     assert info["account_kind"] == "StorageV2"
 
 
-def test_access_tiers_are_recorded(container):
-    from azure.storage.blob import StandardBlobTier
-    b = container.get_blob_client("tiered")
-    b.upload_blob(b"x")
-    p = b.get_blob_properties()
-    assert p.blob_tier == "Hot" and p.blob_tier_inferred is True
-    b.set_standard_blob_tier(StandardBlobTier.Cool)
-    p = b.get_blob_properties()
-    assert p.blob_tier == "Cool" and not p.blob_tier_inferred
-    assert [x.blob_tier for x in container.list_blobs()] == ["Cool"]
-    c2 = container.get_blob_client("cold-on-upload")
-    c2.upload_blob(b"y", standard_blob_tier=StandardBlobTier.Cool)
-    assert c2.get_blob_properties().blob_tier == "Cool"
-    with pytest.raises(HttpResponseError) as e:
-        b.set_standard_blob_tier(StandardBlobTier.Archive)
-    assert e.value.error_code == "FeatureNotSupported"
-
-
 def test_copy_source_conditions(container):
     src = container.get_blob_client("csrc")
     etag = src.upload_blob(b"abc")["etag"]
