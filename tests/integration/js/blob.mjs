@@ -109,6 +109,20 @@ await step("blob batch delete", async () => {
   check(res.subResponsesSucceededCount === 2, `succeeded ${res.subResponsesSucceededCount}`);
   check(!(await c.getBlobClient("copy1").exists()), "copy1 still exists");
 });
+await step("archive and rehydrate", async () => {
+  const b = c.getBlockBlobClient("archived.txt");
+  await b.upload("cold", 4, { tier: "Archive" });
+  let code = "";
+  try { await b.download(); } catch (e) { code = `${e.statusCode} ${e.code}`; }
+  check(code === "409 BlobArchived", code);
+  const r = await b.setAccessTier("Hot", { rehydratePriority: "High" });
+  check(r._response.status === 202, `status ${r._response.status}`);
+  const p = await b.getProperties();
+  check(p.archiveStatus === "rehydrate-pending-to-hot" && p.rehydratePriority === "High", p.archiveStatus);
+  for (let i = 0; i < 50 && (await b.getProperties()).archiveStatus; ++i) await new Promise((ok) => setTimeout(ok, 200));
+  check((await b.downloadToBuffer()).toString() === "cold", "rehydrated content");
+  check((await b.getProperties()).accessTier === "Hot", "tier after rehydration");
+});
 await step("errors carry Azure's codes", async () => {
   let code = "";
   try { await c.getBlobClient("missing").download(); } catch (e) { code = `${e.statusCode} ${e.code}`; }
