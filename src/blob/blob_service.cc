@@ -85,6 +85,7 @@ void run(Call& c) {
     case Operation::kIncrementalCopyBlob: return incremental_copy_blob(c);
     case Operation::kAbortCopyBlob: return abort_copy_blob(c);
     case Operation::kSetBlobTier: return set_blob_tier(c);
+    case Operation::kQueryBlob: return query_blob(c);
     case Operation::kSetBlobTags: return set_blob_tags(c);
     case Operation::kGetBlobTags: return get_blob_tags(c);
     case Operation::kFindBlobsByTags:

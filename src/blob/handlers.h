@@ -43,6 +43,9 @@ void lease_blob(Call& c);
 void snapshot_blob(Call& c);
 void set_blob_tier(Call& c);
 
+// query_handler.cc
+void query_blob(Call& c);
+
 // tags_handler.cc
 void set_blob_tags(Call& c);
 void get_blob_tags(Call& c);

@@ -89,6 +89,7 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
   }
   if (comp == "pagelist" && get) return Operation::kGetPageRanges;
   if (comp == "incrementalcopy" && m == "PUT") return Operation::kIncrementalCopyBlob;
+  if (comp == "query" && m == "POST") return Operation::kQueryBlob;
   if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" ||
       comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
       comp == "legalhold")
@@ -154,6 +155,7 @@ const OperationInfo& info(Operation op) {
     OP(kSetBlobTier, R::kObject, true, "w")
     OP(kSetBlobTags, R::kObject, true, "t")
     OP(kGetBlobTags, R::kObject, false, "t")
+    OP(kQueryBlob, R::kObject, false, "r")
     OP(kUnsupportedBlob, R::kObject, true, "")
 #undef OP
     default:

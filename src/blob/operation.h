@@ -22,7 +22,7 @@ enum class Operation {
   kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kUndeleteBlob,
   kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
-  kAppendBlockFromUrl, kSealAppendBlob, kPutPage, kPutPageFromUrl, kGetPageRanges, kIncrementalCopyBlob, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kUnsupportedBlob,
+  kAppendBlockFromUrl, kSealAppendBlob, kPutPage, kPutPageFromUrl, kGetPageRanges, kIncrementalCopyBlob, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kQueryBlob, kUnsupportedBlob,
 };
 
 enum class ResourceType { kService, kContainer, kObject };

@@ -9,8 +9,9 @@
 namespace kiln::blob {
 namespace {
 
-pugi::xml_node load_root(pugi::xml_document& doc, std::string_view xml, const char* root_name) {
-  auto result = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+pugi::xml_node load_root(pugi::xml_document& doc, std::string_view xml, const char* root_name,
+                         unsigned options = pugi::parse_default) {
+  auto result = doc.load_buffer(xml.data(), xml.size(), options, pugi::encoding_utf8);
   if (!result) throw err::invalid_xml_document();
   pugi::xml_node root = doc.document_element();
   if (!root || std::string_view(root.name()) != root_name) throw err::invalid_xml_document();
@@ -94,6 +95,67 @@ KeyInfo parse_key_info(std::string_view xml) {
   if (!timefmt::parse_iso8601(k.start)) throw err::invalid_xml_node_value("Start", k.start);
   if (!timefmt::parse_iso8601(k.expiry)) throw err::invalid_xml_node_value("Expiry", k.expiry);
   return k;
+}
+
+namespace {
+
+// One character of a <DelimitedTextConfiguration> element ("" keeps `fallback`).
+char one_char(const pugi::xml_node& config, const char* name, char fallback) {
+  pugi::xml_node n = config.child(name);
+  if (!n) return fallback;
+  std::string v = n.child_value();
+  if (v.size() > 1) throw err::invalid_xml_node_value(name, v);
+  return v.empty() ? (std::string_view(name) == "EscapeChar" ? 0 : fallback) : v[0];
+}
+
+// A <Format> of a query's input or output; `present` tells whether it was given.
+query::TextFormat parse_text_format(const pugi::xml_node& serialization, bool output, bool& present) {
+  query::TextFormat f;
+  pugi::xml_node format = serialization.child("Format");
+  present = bool(format);
+  if (!format) return f;
+  std::string type = format.child_value("Type");
+  if (type == "json") {
+    f.type = query::TextFormat::Type::kJson;
+    std::string sep = format.child("JsonTextConfiguration").child_value("RecordSeparator");
+    if (!sep.empty()) f.record_separator = sep;
+  } else if (type == "delimited") {
+    pugi::xml_node config = format.child("DelimitedTextConfiguration");
+    f.column_separator = one_char(config, "ColumnSeparator", ',');
+    f.field_quote = one_char(config, "FieldQuote", '"');
+    f.escape = one_char(config, "EscapeChar", 0);
+    std::string sep = config.child_value("RecordSeparator");
+    if (!sep.empty()) f.record_separator = sep;
+    std::string headers = config.child_value("HasHeaders");
+    if (!headers.empty() && !is_bool(headers)) throw err::invalid_xml_node_value("HasHeaders", headers);
+    f.has_headers = headers == "true";
+  } else if (type == "arrow" || type == "parquet") {
+    throw err::feature_not_supported(std::string(output ? "Query output" : "Query input") + " in " + type + " format");
+  } else {
+    throw err::invalid_xml_node_value("Type", type);
+  }
+  if (f.record_separator.size() > 2 || (f.record_separator.size() == 2 && f.record_separator != "\r\n"))
+    throw err::invalid_xml_node_value("RecordSeparator", f.record_separator);
+  return f;
+}
+
+}  // namespace
+
+QueryRequest parse_query_request(std::string_view xml) {
+  pugi::xml_document doc;
+  // Separators are whitespace ("\n"): keep whitespace-only text and line ends as sent.
+  pugi::xml_node root = load_root(doc, xml, "QueryRequest",
+                                  (pugi::parse_default | pugi::parse_ws_pcdata) & ~pugi::parse_eol);
+  std::string type = root.child_value("QueryType");
+  if (type != "SQL") throw err::invalid_xml_node_value("QueryType", type);
+  QueryRequest q;
+  q.expression = root.child_value("Expression");
+  if (q.expression.empty()) throw err::invalid_xml_node_value("Expression", "");
+  bool input_present = false, output_present = false;
+  q.input = parse_text_format(root.child("InputSerialization"), false, input_present);
+  q.output = parse_text_format(root.child("OutputSerialization"), true, output_present);
+  if (!output_present) q.output = q.input;
+  return q;
 }
 
 ServiceProperties parse_service_properties(std::string_view xml) {

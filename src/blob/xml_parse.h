@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "blob/query_text.h"
 #include "blob/records.h"
 
 namespace kiln::blob {
@@ -26,6 +27,14 @@ struct KeyInfo {
   std::string start, expiry;
 };
 KeyInfo parse_key_info(std::string_view xml);
+
+// <QueryRequest> of Query Blob: the SQL and the input and output formats
+// (<InputSerialization> / <OutputSerialization>; the output defaults to the input's).
+struct QueryRequest {
+  std::string expression;
+  query::TextFormat input, output;
+};
+QueryRequest parse_query_request(std::string_view xml);
 
 struct CorsRule {
   std::string allowed_origins, allowed_methods, allowed_headers, exposed_headers;

@@ -96,6 +96,17 @@ void make_dirs(const std::string& path) {
   if (ec) throw std::system_error(ec, "mkdir " + path);
 }
 
+int open_anonymous_file(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  // Filesystems without O_TMPFILE: a named file, unlinked at once.
+  std::string path = dir + "/.anon-" + crypto::hex(crypto::random_bytes(8));
+  fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno("create " + path);
+  ::unlink(path.c_str());
+  return fd;
+}
+
 void remove_all(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);

@@ -21,5 +21,8 @@ void fsync_dir(const std::string& dir);
 void make_dirs(const std::string& path);
 // rm -rf; ignores a missing path.
 void remove_all(const std::string& path);
+// A new, nameless file in `dir` (gone when its descriptor closes), open for
+// reading and writing: scratch space for a response too big to hold in memory.
+int open_anonymous_file(const std::string& dir);
 
 }  // namespace kiln::fs

@@ -1,12 +1,15 @@
-// Fuzzes the Blob API's XML request parsers, Blob Batch bodies and the tag
-// expression parser: any input must either parse or raise an AzureError
-// (InvalidXmlDocument etc.), never crash or hang.
+// Fuzzes the Blob API's XML request parsers, Blob Batch bodies, the tag
+// expression parser and Query Blob's SQL and CSV / JSON-lines readers: any input
+// must either parse or raise an AzureError (InvalidXmlDocument etc.) or a
+// QueryError, never crash or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "blob/batch_body.h"
 #include "blob/errors.h"
+#include "blob/query_sql.h"
+#include "blob/query_text.h"
 #include "blob/tags.h"
 #include "blob/xml_parse.h"
 
@@ -42,6 +45,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     parse_batch_body(xml, "batch_b");  // Blob Batch bodies
   } catch (const AzureError&) {
+  }
+  try {
+    parse_query_request(xml);  // Query Blob
+  } catch (const AzureError&) {
+  }
+  try {  // the input as Query Blob's SQL, run over the input as CSV and as JSON lines
+    query::Query q = query::Query::parse(xml);
+    for (auto type : {query::TextFormat::Type::kDelimited, query::TextFormat::Type::kJson}) {
+      query::TextFormat format;
+      format.type = type;
+      format.has_headers = true;
+      query::RecordWriter writer(format);
+      std::string out;
+      query::RecordReader reader(format, [&](const query::InputRecord& in) {
+        if (!in.record) return;
+        try {
+          if (auto columns = q.apply(*in.record)) writer.write(*columns, out);
+        } catch (const query::QueryError&) {
+        }
+      });
+      reader.feed(xml.substr(0, xml.size() / 2));
+      reader.feed(xml.substr(xml.size() / 2));
+      reader.finish();
+    }
+    if (q.aggregates()) q.result();
+  } catch (const query::QueryError&) {
   }
   for (auto dialect : {TagExpression::Dialect::kFind, TagExpression::Dialect::kCondition}) {
     try {

@@ -123,6 +123,18 @@ await step("archive and rehydrate", async () => {
   check((await b.downloadToBuffer()).toString() === "cold", "rehydrated content");
   check((await b.getProperties()).accessTier === "Hot", "tier after rehydration");
 });
+await step("query a CSV blob with SQL", async () => {
+  const b = c.getBlockBlobClient("fruit.csv");
+  await b.upload("name,qty\napple,10\npear,5\nfig,7\n", 34);
+  const res = await b.query("SELECT name FROM BlobStorage WHERE qty > 6", {
+    inputTextConfiguration: { kind: "csv", recordSeparator: "\n", hasHeaders: true },
+    outputTextConfiguration: { kind: "json", recordSeparator: "\n" },
+  });
+  const chunks = [];
+  for await (const chunk of res.readableStreamBody) chunks.push(chunk);
+  const got = Buffer.concat(chunks).toString();
+  check(got === '{"name":"apple"}\n{"name":"fig"}\n', JSON.stringify(got));
+});
 await step("errors carry Azure's codes", async () => {
   let code = "";
   try { await c.getBlobClient("missing").download(); } catch (e) { code = `${e.statusCode} ${e.code}`; }

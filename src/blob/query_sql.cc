@@ -1,0 +1,763 @@
+#include "blob/query_sql.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace kiln::blob::query {
+namespace {
+
+// Bounds that keep a hostile query from exhausting the stack or the CPU.
+constexpr size_t kMaxQueryBytes = 16 * 1024;
+constexpr int kMaxNesting = 64;
+constexpr int kMaxDepth = 1024;
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// ---- tokens ----------------------------------------------------------------
+
+struct Token {
+  enum class Kind { kEnd, kWord, kQuotedName, kString, kNumber, kSymbol };
+  Kind kind = Kind::kEnd;
+  std::string text;  // a word as written; a string or quoted name unescaped; a symbol
+};
+
+std::vector<Token> tokenize(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t j = i;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+      out.push_back({Token::Kind::kWord, std::string(s.substr(i, j - i))});
+      i = j;
+    } else if (std::isdigit(static_cast<unsigned char>(c)) ||
+               (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+      size_t j = i;
+      while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+      if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
+        ++j;
+        if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
+        while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+      }
+      out.push_back({Token::Kind::kNumber, std::string(s.substr(i, j - i))});
+      i = j;
+    } else if (c == '\'' || c == '"') {  // 'text' and "name", the quote doubled inside
+      std::string text;
+      size_t j = i + 1;
+      for (;; ++j) {
+        if (j >= s.size()) throw QueryError("Unterminated quote in the query expression.");
+        if (s[j] == c) {
+          if (j + 1 < s.size() && s[j + 1] == c) {
+            text += c;
+            ++j;
+            continue;
+          }
+          break;
+        }
+        text += s[j];
+      }
+      out.push_back({c == '\'' ? Token::Kind::kString : Token::Kind::kQuotedName, text});
+      i = j + 1;
+    } else {
+      static const char* two[] = {"<=", ">=", "<>", "!=", "=="};
+      std::string sym(1, c);
+      for (const char* t : two)
+        if (s.substr(i, 2) == t) sym = t;
+      if (std::string_view("()*,.+-/%=<>;[]").find(c) == std::string_view::npos && sym.size() == 1)
+        throw QueryError(std::string("Unexpected character '") + c + "' in the query expression.");
+      out.push_back({Token::Kind::kSymbol, sym});
+      i += sym.size();
+    }
+  }
+  out.push_back({});
+  return out;
+}
+
+// ---- expressions -----------------------------------------------------------
+
+enum class Op { kLiteral, kField, kPosition, kCountAll, kNot, kNeg, kAnd, kOr, kCompare, kArith, kIsNull, kLike,
+                kIn, kBetween, kCall, kCast, kAggregate };
+
+struct Expr {
+  Op op = Op::kLiteral;
+  Value literal;
+  std::vector<std::string> path;
+  bool quoted = false;
+  size_t position = 0;
+  std::string name;     // comparison or arithmetic operator, function, cast type, aggregate
+  bool negate = false;  // NOT LIKE / NOT IN / NOT BETWEEN / IS NOT NULL
+  int aggregate = -1;   // index of this aggregate's accumulator
+  int depth = 1;        // of the tree below: bounds evaluation's recursion
+  std::vector<std::unique_ptr<Expr>> args;
+};
+using ExprPtr = std::unique_ptr<Expr>;
+
+struct Accumulator {
+  std::string function;
+  int64_t count = 0;
+  bool any_float = false;
+  int64_t int_sum = 0;
+  double float_sum = 0;
+  Value best;  // MIN / MAX so far
+};
+
+struct Item {
+  ExprPtr expr;
+  std::string name;
+};
+
+std::optional<double> as_number(const Value& v, bool& is_int, int64_t& i) {
+  switch (v.kind) {
+    case Value::Kind::kInt: is_int = true; i = v.i; return double(v.i);
+    case Value::Kind::kFloat: is_int = false; return v.f;
+    case Value::Kind::kString: {
+      std::string t = v.s;
+      t.erase(0, t.find_first_not_of(" \t"));
+      t.erase(t.find_last_not_of(" \t") + 1);
+      if (t.empty()) return std::nullopt;
+      int64_t n = 0;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (ec == std::errc() && p == t.data() + t.size()) {
+        is_int = true;
+        i = n;
+        return double(n);
+      }
+      char* end = nullptr;
+      double d = std::strtod(t.c_str(), &end);
+      if (end != t.c_str() + t.size() || !std::isfinite(d)) return std::nullopt;
+      is_int = false;
+      return d;
+    }
+    default: return std::nullopt;
+  }
+}
+
+Value number_of(const Value& v, const char* what) {
+  bool is_int = false;
+  int64_t i = 0;
+  auto d = as_number(v, is_int, i);
+  if (!d) throw QueryError(std::string("Cannot use '") + v.to_text() + "' as a number in " + what + ".");
+  return is_int ? Value::integer(i) : Value::real(*d);
+}
+
+bool is_number(const Value& v) { return v.kind == Value::Kind::kInt || v.kind == Value::Kind::kFloat; }
+
+// An empty or blank text field (",," in CSV) is no value where a number is wanted.
+Value blank_as_null(Value v) {
+  if (v.kind == Value::Kind::kString && v.s.find_first_not_of(" \t") == std::string::npos) return Value::null();
+  return v;
+}
+
+// <0, 0, >0; nullopt when either is null. Text meeting a number is read as one.
+std::optional<int> compare(const Value& a, const Value& b) {
+  if (a.is_null() || b.is_null()) return std::nullopt;
+  if (is_number(a) || is_number(b)) {
+    if (blank_as_null(a).is_null() || blank_as_null(b).is_null()) return std::nullopt;
+    Value x = number_of(a, "a comparison"), y = number_of(b, "a comparison");
+    if (x.kind == Value::Kind::kInt && y.kind == Value::Kind::kInt) return x.i < y.i ? -1 : x.i > y.i ? 1 : 0;
+    double p = x.kind == Value::Kind::kInt ? double(x.i) : x.f, q = y.kind == Value::Kind::kInt ? double(y.i) : y.f;
+    return p < q ? -1 : p > q ? 1 : 0;
+  }
+  if (a.kind == Value::Kind::kBool || b.kind == Value::Kind::kBool) {
+    auto truth = [](const Value& v) {
+      if (v.kind == Value::Kind::kBool) return v.b;
+      std::string t = upper(v.s);
+      if (t == "TRUE") return true;
+      if (t == "FALSE") return false;
+      throw QueryError("Cannot use '" + v.s + "' as a boolean.");
+    };
+    return int(truth(a)) - int(truth(b));
+  }
+  int c = a.s.compare(b.s);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+bool like(std::string_view s, std::string_view p) {
+  if (p.empty()) return s.empty();
+  if (p[0] == '%') {
+    for (size_t k = 0; k <= s.size(); ++k)
+      if (like(s.substr(k), p.substr(1))) return true;
+    return false;
+  }
+  if (s.empty()) return false;
+  return (p[0] == '_' || p[0] == s[0]) && like(s.substr(1), p.substr(1));
+}
+
+// SQL's three-valued logic: nullopt is unknown.
+std::optional<bool> truth(const Value& v) {
+  if (v.is_null()) return std::nullopt;
+  if (v.kind == Value::Kind::kBool) return v.b;
+  throw QueryError("A condition must be true or false, not '" + v.to_text() + "'.");
+}
+Value from_truth(std::optional<bool> t) { return t ? Value::boolean(*t) : Value::null(); }
+
+}  // namespace
+
+std::string Value::to_text() const {
+  switch (kind) {
+    case Kind::kNull: return "";
+    case Kind::kBool: return b ? "true" : "false";
+    case Kind::kInt: return std::to_string(i);
+    case Kind::kFloat: {
+      char buf[32];
+      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, f);
+      return ec == std::errc() ? std::string(buf, p) : std::to_string(f);
+    }
+    case Kind::kString: return s;
+  }
+  return "";
+}
+
+struct Query::Impl {
+  std::vector<Token> tokens;
+  size_t at = 0;
+  bool star = false;
+  std::vector<Item> items;
+  ExprPtr where;
+  std::optional<int64_t> limit;
+  int64_t matched = 0;
+  std::vector<Accumulator> accumulators;
+
+  // -- parsing --
+  const Token& peek(size_t ahead = 0) const { return tokens[std::min(at + ahead, tokens.size() - 1)]; }
+  bool word(const char* w, size_t ahead = 0) const {
+    return peek(ahead).kind == Token::Kind::kWord && upper(peek(ahead).text) == w;
+  }
+  bool symbol(const char* s) const { return peek().kind == Token::Kind::kSymbol && peek().text == s; }
+  bool accept_word(const char* w) { return word(w) ? (++at, true) : false; }
+  bool accept_symbol(const char* s) { return symbol(s) ? (++at, true) : false; }
+  [[noreturn]] void fail(const std::string& expected) const {
+    std::string got = peek().kind == Token::Kind::kEnd ? "the end" : "'" + peek().text + "'";
+    throw QueryError("Syntax error: expected " + expected + " but found " + got + ".");
+  }
+  void expect_word(const char* w) { if (!accept_word(w)) fail(w); }
+  void expect_symbol(const char* s) { if (!accept_symbol(s)) fail(std::string("'") + s + "'"); }
+
+  void parse_query() {
+    expect_word("SELECT");
+    if (accept_symbol("*")) {
+      star = true;
+    } else {
+      do {
+        Item item;
+        item.expr = parse_or();
+        if (accept_word("AS")) {
+          if (peek().kind != Token::Kind::kWord && peek().kind != Token::Kind::kQuotedName) fail("a column name");
+          item.name = tokens[at++].text;
+        } else if (item.expr->op == Op::kField) {
+          item.name = item.expr->path.back();
+        } else if (item.expr->op == Op::kPosition) {
+          item.name = "_" + std::to_string(item.expr->position);
+        } else {
+          item.name = "_" + std::to_string(items.size() + 1);
+        }
+        items.push_back(std::move(item));
+      } while (accept_symbol(","));
+    }
+    expect_word("FROM");
+    if (!word("BLOBSTORAGE")) fail("BlobStorage");
+    ++at;
+    if (accept_symbol("[")) {  // BlobStorage[*]: the records of a JSON array
+      expect_symbol("*");
+      expect_symbol("]");
+    }
+    if (accept_word("WHERE")) where = parse_or();
+    if (accept_word("LIMIT")) {
+      if (peek().kind != Token::Kind::kNumber) fail("a number");
+      int64_t n = 0;
+      const std::string& t = tokens[at++].text;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (ec != std::errc() || p != t.data() + t.size() || n < 0) throw QueryError("LIMIT takes a whole number.");
+      limit = n;
+    }
+    accept_symbol(";");
+    if (peek().kind != Token::Kind::kEnd) fail("the end of the query");
+    if (where && has_aggregate(*where)) throw QueryError("WHERE cannot use an aggregate.");
+    if (!accumulators.empty()) {
+      for (const auto& item : items)
+        if (has_plain_field(*item.expr)) throw QueryError("Aggregates cannot be mixed with plain columns.");
+    }
+  }
+
+  static bool has_aggregate(const Expr& e) {
+    if (e.op == Op::kAggregate) return true;
+    return std::any_of(e.args.begin(), e.args.end(), [](const ExprPtr& a) { return has_aggregate(*a); });
+  }
+  // A field read outside any aggregate (a per-record value).
+  static bool has_plain_field(const Expr& e) {
+    if (e.op == Op::kField || e.op == Op::kPosition) return true;
+    if (e.op == Op::kAggregate) return false;
+    return std::any_of(e.args.begin(), e.args.end(), [](const ExprPtr& a) { return has_plain_field(*a); });
+  }
+
+  ExprPtr node(Op op, std::string name = "") {
+    auto e = std::make_unique<Expr>();
+    e->op = op;
+    e->name = std::move(name);
+    return e;
+  }
+  // `e` with its depth taken from its arguments.
+  static ExprPtr sealed(ExprPtr e) {
+    for (const auto& a : e->args) e->depth = std::max(e->depth, a->depth + 1);
+    if (e->depth > kMaxDepth) throw QueryError("The query expression is nested too deeply.");
+    return e;
+  }
+  ExprPtr binary(Op op, std::string name, ExprPtr a, ExprPtr b) {
+    auto e = node(op, std::move(name));
+    e->args.push_back(std::move(a));
+    e->args.push_back(std::move(b));
+    return sealed(std::move(e));
+  }
+  // Parsing recursion (parentheses, NOT, unary minus), bounded like the tree.
+  struct Nested {
+    explicit Nested(int& n) : n_(n) {
+      if (++n_ > kMaxNesting) throw QueryError("The query expression is nested too deeply.");
+    }
+    ~Nested() { --n_; }
+    int& n_;
+  };
+  int nesting = 0;
+
+  ExprPtr parse_or() {
+    Nested guard(nesting);
+    auto e = parse_and();
+    while (accept_word("OR")) e = binary(Op::kOr, "", std::move(e), parse_and());
+    return e;
+  }
+  ExprPtr parse_and() {
+    auto e = parse_not();
+    while (accept_word("AND")) e = binary(Op::kAnd, "", std::move(e), parse_not());
+    return e;
+  }
+  ExprPtr parse_not() {
+    if (!accept_word("NOT")) return parse_predicate();
+    Nested guard(nesting);
+    auto e = node(Op::kNot);
+    e->args.push_back(parse_not());
+    return sealed(std::move(e));
+  }
+  ExprPtr parse_predicate() {
+    auto e = parse_additive();
+    for (const char* op : {"=", "==", "!=", "<>", "<", "<=", ">", ">="}) {
+      if (accept_symbol(op)) return binary(Op::kCompare, op, std::move(e), parse_additive());
+    }
+    if (accept_word("IS")) {
+      auto n = node(Op::kIsNull);
+      n->negate = accept_word("NOT");
+      expect_word("NULL");
+      n->args.push_back(std::move(e));
+      return sealed(std::move(n));
+    }
+    bool negate = word("NOT") && (word("LIKE", 1) || word("IN", 1) || word("BETWEEN", 1));
+    if (negate) ++at;
+    if (accept_word("LIKE")) {
+      auto n = binary(Op::kLike, "", std::move(e), parse_additive());
+      n->negate = negate;
+      return n;
+    }
+    if (accept_word("IN")) {
+      auto n = node(Op::kIn);
+      n->negate = negate;
+      n->args.push_back(std::move(e));
+      expect_symbol("(");
+      do n->args.push_back(parse_additive());
+      while (accept_symbol(","));
+      expect_symbol(")");
+      return sealed(std::move(n));
+    }
+    if (accept_word("BETWEEN")) {
+      auto n = node(Op::kBetween);
+      n->negate = negate;
+      n->args.push_back(std::move(e));
+      n->args.push_back(parse_additive());
+      expect_word("AND");
+      n->args.push_back(parse_additive());
+      return sealed(std::move(n));
+    }
+    if (negate) fail("LIKE, IN or BETWEEN");
+    return e;
+  }
+  ExprPtr parse_additive() {
+    auto e = parse_multiplicative();
+    for (;;) {
+      if (accept_symbol("+")) e = binary(Op::kArith, "+", std::move(e), parse_multiplicative());
+      else if (accept_symbol("-")) e = binary(Op::kArith, "-", std::move(e), parse_multiplicative());
+      else return e;
+    }
+  }
+  ExprPtr parse_multiplicative() {
+    auto e = parse_unary();
+    for (;;) {
+      if (accept_symbol("*")) e = binary(Op::kArith, "*", std::move(e), parse_unary());
+      else if (accept_symbol("/")) e = binary(Op::kArith, "/", std::move(e), parse_unary());
+      else if (accept_symbol("%")) e = binary(Op::kArith, "%", std::move(e), parse_unary());
+      else return e;
+    }
+  }
+  ExprPtr parse_unary() {
+    Nested guard(nesting);
+    if (accept_symbol("-")) {
+      auto e = node(Op::kNeg);
+      e->args.push_back(parse_unary());
+      return sealed(std::move(e));
+    }
+    accept_symbol("+");
+    return parse_primary();
+  }
+
+  ExprPtr parse_primary() {
+    const Token t = peek();
+    if (accept_symbol("(")) {
+      auto e = parse_or();
+      expect_symbol(")");
+      return e;
+    }
+    if (t.kind == Token::Kind::kNumber) {
+      ++at;
+      auto e = node(Op::kLiteral);
+      bool is_int = false;
+      int64_t i = 0;
+      auto d = as_number(Value::text(t.text), is_int, i);
+      if (!d) throw QueryError("'" + t.text + "' is not a number.");
+      e->literal = is_int ? Value::integer(i) : Value::real(*d);
+      return e;
+    }
+    if (t.kind == Token::Kind::kString) {
+      ++at;
+      auto e = node(Op::kLiteral);
+      e->literal = Value::text(t.text);
+      return e;
+    }
+    if (t.kind == Token::Kind::kQuotedName) {
+      ++at;
+      return field_path(t.text, true);
+    }
+    if (t.kind != Token::Kind::kWord) fail("an expression");
+    std::string w = upper(t.text);
+    ++at;
+    if (w == "NULL") return node(Op::kLiteral);
+    if (w == "TRUE" || w == "FALSE") {
+      auto e = node(Op::kLiteral);
+      e->literal = Value::boolean(w == "TRUE");
+      return e;
+    }
+    if (!symbol("(")) return field_path(t.text, false);
+    ++at;
+    if (w == "COUNT" || w == "SUM" || w == "AVG" || w == "MIN" || w == "MAX") {
+      auto e = node(Op::kAggregate, w);
+      if (w == "COUNT" && accept_symbol("*")) {
+        e->args.push_back(node(Op::kCountAll));
+      } else {
+        auto arg = parse_or();
+        if (has_aggregate(*arg)) throw QueryError("Aggregates cannot be nested.");
+        e->args.push_back(std::move(arg));
+      }
+      expect_symbol(")");
+      e->aggregate = int(accumulators.size());
+      accumulators.push_back(Accumulator{w});
+      return sealed(std::move(e));
+    }
+    if (w == "CAST") {
+      auto e = node(Op::kCast);
+      e->args.push_back(parse_or());
+      expect_word("AS");
+      if (peek().kind != Token::Kind::kWord) fail("a type");
+      e->name = upper(tokens[at++].text);
+      static const char* types[] = {"INT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "NUMERIC",
+                                    "STRING", "VARCHAR", "CHAR", "BOOL", "BOOLEAN", "TIMESTAMP"};
+      if (std::find_if(std::begin(types), std::end(types), [&](const char* x) { return e->name == x; }) == std::end(types))
+        throw QueryError("CAST to " + e->name + " is not supported.");
+      expect_symbol(")");
+      return sealed(std::move(e));
+    }
+    if (w == "LOWER" || w == "UPPER" || w == "CHAR_LENGTH" || w == "CHARACTER_LENGTH" || w == "TRIM" ||
+        w == "SUBSTRING") {
+      auto e = node(Op::kCall, w == "CHARACTER_LENGTH" ? "CHAR_LENGTH" : w);
+      e->args.push_back(parse_or());
+      if (w == "SUBSTRING") {  // SUBSTRING(s, start[, length]) or SUBSTRING(s FROM start [FOR length])
+        bool from = accept_word("FROM");
+        if (!from) expect_symbol(",");
+        e->args.push_back(parse_or());
+        if (from ? accept_word("FOR") : accept_symbol(",")) e->args.push_back(parse_or());
+      }
+      expect_symbol(")");
+      return sealed(std::move(e));
+    }
+    throw QueryError("The function " + t.text + " is not supported by Kiln.");
+  }
+
+  ExprPtr field_path(const std::string& first, bool quoted) {
+    auto e = node(Op::kField);
+    e->quoted = quoted;
+    e->path.push_back(first);
+    size_t n = 0;
+    if (!quoted && first.size() > 1 && first[0] == '_' &&
+        std::all_of(first.begin() + 1, first.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }) &&
+        std::from_chars(first.data() + 1, first.data() + first.size(), n).ec == std::errc() && n > 0 && !symbol(".")) {
+      e->op = Op::kPosition;
+      e->position = n;
+      return e;
+    }
+    while (accept_symbol(".")) {
+      if (peek().kind != Token::Kind::kWord && peek().kind != Token::Kind::kQuotedName) fail("a field name");
+      e->path.push_back(tokens[at++].text);
+    }
+    return e;
+  }
+
+  // -- evaluation --
+  Value eval(const Expr& e, const Record& r) {
+    switch (e.op) {
+      case Op::kLiteral: return e.literal;
+      case Op::kField: return r.field(e.path, e.quoted);
+      case Op::kPosition: return r.position(e.position);
+      case Op::kCountAll: return Value::integer(1);
+      case Op::kAggregate: return aggregate_value(accumulators[size_t(e.aggregate)]);
+      case Op::kNot: {
+        auto t = truth(eval(*e.args[0], r));
+        return from_truth(t ? std::optional<bool>(!*t) : std::nullopt);
+      }
+      case Op::kAnd: {
+        auto a = truth(eval(*e.args[0], r));
+        if (a && !*a) return Value::boolean(false);
+        auto b = truth(eval(*e.args[1], r));
+        if (b && !*b) return Value::boolean(false);
+        return from_truth(a && b ? std::optional<bool>(true) : std::nullopt);
+      }
+      case Op::kOr: {
+        auto a = truth(eval(*e.args[0], r));
+        if (a && *a) return Value::boolean(true);
+        auto b = truth(eval(*e.args[1], r));
+        if (b && *b) return Value::boolean(true);
+        return from_truth(a && b ? std::optional<bool>(false) : std::nullopt);
+      }
+      case Op::kCompare: {
+        auto c = compare(eval(*e.args[0], r), eval(*e.args[1], r));
+        if (!c) return Value::null();
+        const std::string& op = e.name;
+        bool t = op == "=" || op == "==" ? *c == 0 : op == "!=" || op == "<>" ? *c != 0 : op == "<" ? *c < 0
+                 : op == "<=" ? *c <= 0 : op == ">" ? *c > 0 : *c >= 0;
+        return Value::boolean(t);
+      }
+      case Op::kIsNull: return Value::boolean(eval(*e.args[0], r).is_null() != e.negate);
+      case Op::kLike: {
+        Value s = eval(*e.args[0], r), p = eval(*e.args[1], r);
+        if (s.is_null() || p.is_null()) return Value::null();
+        return Value::boolean(like(s.to_text(), p.to_text()) != e.negate);
+      }
+      case Op::kIn: {
+        Value v = eval(*e.args[0], r);
+        if (v.is_null()) return Value::null();
+        bool found = false;
+        for (size_t k = 1; k < e.args.size() && !found; ++k) found = compare(v, eval(*e.args[k], r)) == 0;
+        return Value::boolean(found != e.negate);
+      }
+      case Op::kBetween: {
+        Value v = eval(*e.args[0], r);
+        auto lo = compare(v, eval(*e.args[1], r)), hi = compare(v, eval(*e.args[2], r));
+        if (!lo || !hi) return Value::null();
+        return Value::boolean((*lo >= 0 && *hi <= 0) != e.negate);
+      }
+      case Op::kNeg: {
+        Value v = eval(*e.args[0], r);
+        if (v.is_null()) return v;
+        v = number_of(v, "'-'");
+        if (v.kind == Value::Kind::kInt && v.i != INT64_MIN) return Value::integer(-v.i);
+        return Value::real(-(v.kind == Value::Kind::kInt ? double(v.i) : v.f));
+      }
+      case Op::kArith: return arith(e.name, eval(*e.args[0], r), eval(*e.args[1], r));
+      case Op::kCast: return cast(eval(*e.args[0], r), e.name);
+      case Op::kCall: return call(e, r);
+    }
+    return Value::null();
+  }
+
+  static Value arith(const std::string& op, const Value& a, const Value& b) {
+    if (blank_as_null(a).is_null() || blank_as_null(b).is_null()) return Value::null();
+    Value x = number_of(a, "arithmetic"), y = number_of(b, "arithmetic");
+    if (x.kind == Value::Kind::kInt && y.kind == Value::Kind::kInt) {
+      if ((op == "/" || op == "%") && y.i == 0) throw QueryError("Division by zero.");
+      int64_t v = 0;  // past 64 bits, the result is a float
+      if (op == "+" && !__builtin_add_overflow(x.i, y.i, &v)) return Value::integer(v);
+      if (op == "-" && !__builtin_sub_overflow(x.i, y.i, &v)) return Value::integer(v);
+      if (op == "*" && !__builtin_mul_overflow(x.i, y.i, &v)) return Value::integer(v);
+      if (y.i == -1 && (op == "%" || op == "/")) {  // INT64_MIN / -1 overflows
+        if (op == "%") return Value::integer(0);
+        if (x.i != INT64_MIN) return Value::integer(-x.i);
+      } else if (op == "%") {
+        return Value::integer(x.i % y.i);
+      } else if (op == "/" && x.i % y.i == 0) {
+        return Value::integer(x.i / y.i);  // else a fraction, not a truncated integer
+      }
+    }
+    double p = x.kind == Value::Kind::kInt ? double(x.i) : x.f, q = y.kind == Value::Kind::kInt ? double(y.i) : y.f;
+    if ((op == "/" || op == "%") && q == 0) throw QueryError("Division by zero.");
+    if (op == "+") return Value::real(p + q);
+    if (op == "-") return Value::real(p - q);
+    if (op == "*") return Value::real(p * q);
+    if (op == "/") return Value::real(p / q);
+    return Value::real(std::fmod(p, q));
+  }
+
+  static Value cast(const Value& value, const std::string& type) {
+    const bool numeric = type != "STRING" && type != "VARCHAR" && type != "CHAR" && type != "TIMESTAMP";
+    Value v = numeric ? blank_as_null(value) : value;
+    if (v.is_null()) return v;
+    if (type == "INT" || type == "INTEGER" || type == "BIGINT") {
+      Value n = number_of(v, "CAST");
+      if (n.kind == Value::Kind::kInt) return n;
+      if (!(n.f > -9.2e18 && n.f < 9.2e18)) throw QueryError("'" + v.to_text() + "' is out of range for INT.");
+      return Value::integer(int64_t(n.f));
+    }
+    if (type == "FLOAT" || type == "DOUBLE" || type == "REAL" || type == "DECIMAL" || type == "NUMERIC") {
+      Value n = number_of(v, "CAST");
+      return Value::real(n.kind == Value::Kind::kInt ? double(n.i) : n.f);
+    }
+    if (type == "BOOL" || type == "BOOLEAN") {
+      if (v.kind == Value::Kind::kBool) return v;
+      std::string t = upper(v.to_text());
+      if (t == "TRUE" || t == "1") return Value::boolean(true);
+      if (t == "FALSE" || t == "0") return Value::boolean(false);
+      throw QueryError("Cannot CAST '" + v.to_text() + "' to BOOLEAN.");
+    }
+    return Value::text(v.to_text());  // STRING, VARCHAR, CHAR, TIMESTAMP (kept as written)
+  }
+
+  Value call(const Expr& e, const Record& r) {
+    Value v = eval(*e.args[0], r);
+    if (v.is_null()) return v;
+    std::string s = v.to_text();
+    if (e.name == "LOWER" || e.name == "UPPER") {
+      for (char& ch : s)
+        ch = char(e.name == "LOWER" ? std::tolower(static_cast<unsigned char>(ch)) : std::toupper(static_cast<unsigned char>(ch)));
+      return Value::text(s);
+    }
+    if (e.name == "CHAR_LENGTH") {  // characters, not bytes: count UTF-8 lead bytes
+      return Value::integer(std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+    }
+    if (e.name == "TRIM") {
+      s.erase(0, s.find_first_not_of(' '));
+      s.erase(s.find_last_not_of(' ') + 1);
+      return Value::text(s);
+    }
+    // SUBSTRING: 1-based start, as SQL; a start before 1 eats into the length.
+    Value start = number_of(eval(*e.args[1], r), "SUBSTRING");
+    auto whole = [](const Value& n) {
+      if (n.kind == Value::Kind::kInt) return n.i;
+      if (!(n.f > -9.2e18 && n.f < 9.2e18)) throw QueryError("SUBSTRING takes whole numbers in range.");
+      return int64_t(n.f);
+    };
+    int64_t from = std::clamp<int64_t>(whole(start), -(int64_t(1) << 40), int64_t(1) << 40);
+    int64_t end = int64_t(s.size()) + 1;
+    if (e.args.size() > 2) {
+      Value len = number_of(eval(*e.args[2], r), "SUBSTRING");
+      int64_t n = std::min<int64_t>(whole(len), int64_t(1) << 40);
+      if (n < 0) throw QueryError("SUBSTRING takes a length of 0 or more.");
+      end = std::min(end, from + n);
+    }
+    from = std::max<int64_t>(from, 1);
+    if (end <= from) return Value::text("");
+    return Value::text(s.substr(size_t(from - 1), size_t(end - from)));
+  }
+
+  static Value aggregate_value(const Accumulator& a) {
+    if (a.function == "COUNT") return Value::integer(a.count);
+    if (a.count == 0) return Value::null();
+    if (a.function == "SUM") return a.any_float ? Value::real(a.float_sum + double(a.int_sum)) : Value::integer(a.int_sum);
+    if (a.function == "AVG") return Value::real((a.float_sum + double(a.int_sum)) / double(a.count));
+    return a.best;
+  }
+
+  // The values of the record's aggregate arguments, all evaluated before any
+  // is added, so a record that fails counts nowhere.
+  void collect(const Expr& e, const Record& r, std::vector<std::pair<size_t, Value>>& out) {
+    if (e.op == Op::kAggregate) {
+      Value v = blank_as_null(eval(*e.args[0], r));
+      const std::string& f = accumulators[size_t(e.aggregate)].function;
+      if (!v.is_null() && (f == "SUM" || f == "AVG")) v = number_of(v, f.c_str());
+      bool is_int = false;
+      int64_t i = 0;
+      if (v.kind == Value::Kind::kString && (f == "MIN" || f == "MAX")) {  // numbers in text compare as numbers
+        if (auto d = as_number(v, is_int, i)) v = is_int ? Value::integer(i) : Value::real(*d);
+      }
+      if (f == "MIN" || f == "MAX") compare(v, accumulators[size_t(e.aggregate)].best);  // throws when incomparable
+      out.emplace_back(size_t(e.aggregate), std::move(v));
+      return;
+    }
+    for (const auto& arg : e.args) collect(*arg, r, out);
+  }
+
+  void add(Accumulator& a, const Value& v) {
+    if (v.is_null()) return;
+    if (a.function == "SUM" || a.function == "AVG") {
+      int64_t sum = 0;
+      if (v.kind == Value::Kind::kInt && !__builtin_add_overflow(a.int_sum, v.i, &sum)) {
+        a.int_sum = sum;
+      } else {
+        a.float_sum += v.kind == Value::Kind::kInt ? double(v.i) : v.f;
+        a.any_float = true;
+      }
+    } else if (a.function == "MIN" || a.function == "MAX") {
+      if (a.best.is_null()) a.best = v;
+      else if (auto c = compare(v, a.best); c && (a.function == "MIN" ? *c < 0 : *c > 0)) a.best = v;
+    }
+    ++a.count;
+  }
+};
+
+Query::Query(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Query::Query(Query&&) noexcept = default;
+Query& Query::operator=(Query&&) noexcept = default;
+Query::~Query() = default;
+
+Query Query::parse(std::string_view sql) {
+  if (sql.size() > kMaxQueryBytes) throw QueryError("The query expression is too long.");
+  auto impl = std::make_unique<Impl>();
+  impl->tokens = tokenize(sql);
+  impl->parse_query();
+  return Query(std::move(impl));
+}
+
+bool Query::select_all() const { return impl_->star; }
+bool Query::aggregates() const { return !impl_->accumulators.empty(); }
+bool Query::done() const { return impl_->limit && impl_->matched >= *impl_->limit; }
+
+std::optional<std::vector<Column>> Query::apply(const Record& r) {
+  Impl& q = *impl_;
+  if (done()) return std::nullopt;
+  if (q.where && !truth(q.eval(*q.where, r)).value_or(false)) return std::nullopt;
+  if (aggregates()) {
+    std::vector<std::pair<size_t, Value>> values;
+    for (const auto& item : q.items) q.collect(*item.expr, r, values);
+    for (const auto& [index, value] : values) q.add(q.accumulators[index], value);
+    return std::nullopt;
+  }
+  std::vector<Column> out;
+  for (const auto& item : q.items) out.push_back({item.name, q.eval(*item.expr, r)});
+  ++q.matched;
+  return out;
+}
+
+std::vector<Column> Query::result() const {
+  struct NoRecord : Record {
+    Value field(const std::vector<std::string>&, bool) const override { return Value::null(); }
+    Value position(size_t) const override { return Value::null(); }
+  } none;
+  std::vector<Column> out;
+  for (const auto& item : impl_->items) out.push_back({item.name, impl_->eval(*item.expr, none)});
+  return out;
+}
+
+}  // namespace kiln::blob::query

@@ -1,0 +1,93 @@
+#include "blob/query_text.h"
+
+#include <gtest/gtest.h>
+
+#include "blob/query_avro.h"
+
+namespace kiln::blob::query {
+namespace {
+
+// Every record of `text` fed in pieces of `piece` bytes: its fields, or "!error".
+std::vector<std::vector<std::string>> read_all(const TextFormat& f, std::string_view text, size_t piece,
+                                               std::vector<std::string>* header = nullptr) {
+  std::vector<std::vector<std::string>> out;
+  RecordReader reader(f, [&](const InputRecord& in) {
+    if (!in.error.empty()) out.push_back({"!error"});
+    else if (in.fields) out.push_back(*in.fields);
+    else out.push_back({std::string(in.json_text)});
+  });
+  for (size_t i = 0; i < text.size(); i += piece) reader.feed(text.substr(i, piece));
+  reader.finish();
+  if (header) *header = reader.header();
+  return out;
+}
+
+TEST(QueryText, CsvRecordsSurviveAnyChunking) {
+  TextFormat f;
+  f.has_headers = true;
+  std::string text = "a,b\n1,\"x, \"\"y\"\"\nz\"\n\n2,plain";  // quoted separator, doubled quotes, blank line, no final \n
+  for (size_t piece : {1u, 2u, 3u, 100u}) {
+    std::vector<std::string> header;
+    auto records = read_all(f, text, piece, &header);
+    EXPECT_EQ(header, (std::vector<std::string>{"a", "b"}));
+    ASSERT_EQ(records.size(), 2u) << piece;
+    EXPECT_EQ(records[0], (std::vector<std::string>{"1", "x, \"y\"\nz"}));
+    EXPECT_EQ(records[1], (std::vector<std::string>{"2", "plain"}));
+  }
+}
+
+TEST(QueryText, CsvWithOtherSeparatorsAndAnEscape) {
+  TextFormat f;
+  f.column_separator = '|';
+  f.record_separator = "\r\n";
+  f.escape = '\\';
+  auto records = read_all(f, "a|b\\|c\r\nd|e\r\n", 4);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0], (std::vector<std::string>{"a", "b|c"}));
+  EXPECT_EQ(records[1], (std::vector<std::string>{"d", "e"}));
+}
+
+TEST(QueryText, JsonLinesAndBadRecords) {
+  TextFormat f;
+  f.type = TextFormat::Type::kJson;
+  auto records = read_all(f, "{\"a\":1}\n[1]\n\n{\"b\":\"x\"}", 5);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0][0], "{\"a\":1}");
+  EXPECT_EQ(records[1][0], "!error");  // not an object
+  EXPECT_EQ(records[2][0], "{\"b\":\"x\"}");
+}
+
+TEST(QueryText, WritesCsvWithQuotesWhereNeededAndJson) {
+  TextFormat csv;
+  csv.has_headers = true;
+  RecordWriter w(csv);
+  std::string out;
+  w.write({{"n", Value::text("a,b")}, {"v", Value::integer(3)}}, out);
+  w.write({{"n", Value::text("say \"hi\"")}, {"v", Value::null()}}, out);
+  EXPECT_EQ(out, "n,v\n\"a,b\",3\n\"say \"\"hi\"\"\",\n");
+  TextFormat json;
+  json.type = TextFormat::Type::kJson;
+  RecordWriter j(json);
+  out.clear();
+  j.write({{"n", Value::text("x")}, {"v", Value::real(0.5)}, {"b", Value::boolean(true)}, {"z", Value::null()}}, out);
+  EXPECT_EQ(out, "{\"b\":true,\"n\":\"x\",\"v\":0.5,\"z\":null}\n");
+}
+
+TEST(QueryText, AvroBlocksCountTheirRecords) {
+  std::string header = AvroMessages::header();
+  EXPECT_EQ(header.substr(0, 4), std::string("Obj\x01", 4));
+  EXPECT_NE(header.find("queryBlobContents.resultData"), std::string::npos);
+  AvroMessages m;
+  EXPECT_EQ(m.take_block(), "");
+  m.result_data("ab");
+  m.end(300);
+  std::string block = m.take_block();
+  // count 2 (zig-zag 4), byte size, then: union 0, bytes "ab"; union 3, long 300 (zig-zag 600 = 0xd8 0x04)
+  std::string records = std::string("\x00\x04" "ab" "\x06\xd8\x04", 7);
+  EXPECT_EQ(block.substr(0, 2), std::string("\x04") + char(records.size() * 2));
+  EXPECT_EQ(block.substr(2, records.size()), records);
+  EXPECT_EQ(block.substr(2 + records.size()), header.substr(header.size() - 16));  // the sync marker
+}
+
+}  // namespace
+}  // namespace kiln::blob::query

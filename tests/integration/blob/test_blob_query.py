@@ -1,0 +1,113 @@
+"""Query Blob through the SDK's query_blob: SQL over CSV and JSON-lines blobs,
+answered as Azure's Avro message stream."""
+import json
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.storage.blob import (BlobSasPermissions, BlobClient, DelimitedJsonDialect, DelimitedTextDialect,
+                                StandardBlobTier, generate_blob_sas)
+from datetime import datetime, timedelta, timezone
+
+from blob_helpers import container, service  # noqa: F401 (fixtures)
+
+CSV = b"name,price,qty\napple,1.5,10\npear,2,5\n\"fig, dried\",3.25,7\nkiwi,abc,1\n"
+WITH_HEADER = DelimitedTextDialect(has_header=True)
+
+
+@pytest.fixture
+def fruit(container):
+    b = container.get_blob_client("fruit.csv")
+    b.upload_blob(CSV)
+    return b
+
+
+def test_select_where_and_projection(fruit):
+    assert fruit.query_blob("SELECT * from BlobStorage").readall() == CSV
+    got = fruit.query_blob("SELECT name, price FROM BlobStorage WHERE qty > 6", blob_format=WITH_HEADER).readall()
+    assert got == b'name,price\napple,1.5\n"fig, dried",3.25\n'
+    # Without a header the first line is a record, and fields go by position.
+    errors = []
+    got = fruit.query_blob("SELECT _1 FROM BlobStorage WHERE _3 < 8", on_error=errors.append).readall()
+    assert got == b'pear\n"fig, dried"\nkiwi\n'
+    assert [(e.error, e.is_fatal) for e in errors] == [("InvalidValue", False)]  # "qty" < 8
+    got = fruit.query_blob("SELECT UPPER(name) AS n FROM BlobStorage WHERE name LIKE '%i%' LIMIT 1",
+                           blob_format=WITH_HEADER, output_format=DelimitedTextDialect(has_header=False)).readall()
+    assert got == b'"FIG, DRIED"\n'  # quoted: it holds the separator
+
+
+def test_aggregates_and_bad_records(fruit):
+    errors = []
+    got = fruit.query_blob("SELECT COUNT(*), SUM(CAST(price AS FLOAT)), MAX(qty) FROM BlobStorage",
+                           blob_format=WITH_HEADER, output_format=DelimitedTextDialect(has_header=False),
+                           on_error=errors.append).readall()
+    assert got == b"3,6.75,10\n"  # kiwi's price is no number: that record is reported and left out
+    assert len(errors) == 1 and "abc" in errors[0].description
+
+
+def test_output_formats(fruit, container):
+    got = fruit.query_blob("SELECT * FROM BlobStorage WHERE name = 'pear'", blob_format=WITH_HEADER,
+                           output_format=DelimitedJsonDialect()).readall()
+    assert json.loads(got) == {"name": "pear", "price": "2", "qty": "5"}
+    got = fruit.query_blob("SELECT * FROM BlobStorage WHERE qty >= 7", blob_format=WITH_HEADER,
+                           output_format=DelimitedTextDialect(delimiter=";", quotechar="'", lineterminator="|",
+                                                              has_header=False)).readall()
+    assert got == b"apple;1.5;10|fig, dried;3.25;7|"
+    lines = container.get_blob_client("events.json")
+    lines.upload_blob(b'{"id":1,"user":{"name":"ann"},"ok":true}\n{"id":2,"user":{"name":"bob"},"ok":false}\n'
+                      b'not json\n{"id":3,"user":{"name":"cy"},"ok":true}\n')
+    errors = []
+    got = lines.query_blob("SELECT id, user.name FROM BlobStorage WHERE ok = true", on_error=errors.append,
+                           blob_format=DelimitedJsonDialect()).readall()
+    assert [json.loads(x) for x in got.splitlines()] == [{"id": 1, "name": "ann"}, {"id": 3, "name": "cy"}]
+    assert [e.error for e in errors] == ["InvalidRecord"]
+    got = lines.query_blob("SELECT id FROM BlobStorage WHERE id > 1", blob_format=DelimitedJsonDialect(),
+                           output_format=DelimitedTextDialect()).readall()
+    assert got == b"2\n3\n"
+
+
+def test_a_large_blob_streams_in_several_messages(container):
+    rows = 200_000
+    body = b"".join(b"%d,%s\n" % (i, b"x" * 40) for i in range(rows))  # ~9 MB
+    b = container.get_blob_client("big.csv")
+    b.upload_blob(body)
+    reader = b.query_blob("SELECT _1 FROM BlobStorage WHERE _1 % 1000 = 0")
+    assert len(reader) == len(body)
+    assert reader.readall() == b"".join(b"%d\n" % i for i in range(0, rows, 1000))
+    everything = b.query_blob("SELECT * FROM BlobStorage")
+    chunks = list(everything._iter_stream())
+    assert b"".join(chunks) == body and len(chunks) > 1
+
+
+def test_errors(kiln, fruit, container):
+    def code(call):
+        with pytest.raises(HttpResponseError) as e:
+            call()
+        return e.value.status_code, e.value.error_code
+    assert code(lambda: fruit.query_blob("SELEKT * FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
+    assert code(lambda: fruit.query_blob("SELECT name, COUNT(*) FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
+    assert code(lambda: container.get_blob_client("nope").query_blob("SELECT * FROM BlobStorage")) == (404, "BlobNotFound")
+    assert code(lambda: fruit.query_blob("SELECT * FROM BlobStorage", if_match='"0x1"')) == (412, "ConditionNotMet")
+    page = container.get_blob_client("disk")
+    page.create_page_blob(512)
+    assert code(lambda: page.query_blob("SELECT * FROM BlobStorage")) == (409, "InvalidBlobType")
+    cold = container.get_blob_client("cold.csv")
+    cold.upload_blob(CSV, standard_blob_tier=StandardBlobTier.Archive)
+    assert code(lambda: cold.query_blob("SELECT * FROM BlobStorage")) == (409, "BlobArchived")
+    # A SAS with read permission may query; one without may not.
+    def sas_client(**perms):
+        sas = generate_blob_sas(kiln.account, container.container_name, "fruit.csv", account_key=kiln.key,
+                                permission=BlobSasPermissions(**perms),
+                                expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+        return BlobClient.from_blob_url(f"{fruit.url}?{sas}")
+    assert sas_client(read=True).query_blob("SELECT COUNT(*) FROM BlobStorage").readall() == b"5\n"
+    assert code(lambda: sas_client(write=True).query_blob("SELECT * FROM BlobStorage"))[1] == \
+        "AuthorizationPermissionMismatch"
+
+
+def test_query_a_snapshot(fruit):
+    snapshot = fruit.create_snapshot()["snapshot"]
+    fruit.upload_blob(b"name\nonly\n", overwrite=True)
+    old = fruit.from_blob_url(fruit.url, credential=fruit.credential, snapshot=snapshot)
+    got = old.query_blob("SELECT COUNT(*) FROM BlobStorage", blob_format=WITH_HEADER,
+                         output_format=DelimitedTextDialect(has_header=False)).readall()
+    assert got == b"4\n"
