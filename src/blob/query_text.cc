@@ -84,6 +84,11 @@ json json_of(const Value& v) {
 
 std::string position_name(size_t i) { return "_" + std::to_string(i + 1); }
 
+// A record is held whole while it is read: past this size it is skipped (and
+// reported), so one endless line cannot take the server's memory.
+constexpr size_t kMaxRecordBytes = 4 << 20;
+const char* const kOversized = "A record is larger than 4 MiB; it was skipped.";
+
 }  // namespace
 
 struct RecordReader::Impl {
@@ -98,6 +103,8 @@ struct RecordReader::Impl {
   bool was_quoted = false;   // the current field was quoted (keep its spaces and \r)
   bool escaped = false;      // the previous byte was the escape character
   bool any = false;          // the current record has bytes
+  size_t record_bytes = 0;
+  bool oversized = false;    // skipping the rest of a record past kMaxRecordBytes
   // JSON state
   std::string line;
 
@@ -111,7 +118,19 @@ struct RecordReader::Impl {
     was_quoted = false;
   }
 
+  void skipped_record() {
+    InputRecord in;
+    in.error = kOversized;
+    sink(in);
+    fields.clear();
+    field.clear();
+    line.clear();
+    quoted = was_quoted = escaped = any = oversized = false;
+    record_bytes = 0;
+  }
+
   void end_csv_record() {
+    if (oversized) return skipped_record();
     end_field();
     if (header_pending) {
       header = fields;
@@ -125,12 +144,20 @@ struct RecordReader::Impl {
     }
     fields.clear();
     any = false;
+    record_bytes = 0;
   }
 
   void feed_csv(std::string_view bytes) {
     const char sep = separator();
     for (char c : bytes) {
       any = true;
+      if (oversized || ++record_bytes > kMaxRecordBytes) {  // drop bytes up to the next separator
+        oversized = true;
+        field.clear();
+        fields.clear();
+        if (c == sep) end_csv_record();
+        continue;
+      }
       if (escaped) {
         field += c;
         escaped = false;
@@ -154,6 +181,7 @@ struct RecordReader::Impl {
   }
 
   void end_json_line() {
+    if (oversized) return skipped_record();
     std::string_view text = line;
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
@@ -187,11 +215,13 @@ void RecordReader::feed(std::string_view bytes) {
   const char sep = m.separator();
   for (size_t start = 0; start < bytes.size();) {
     size_t end = bytes.find(sep, start);
-    if (end == std::string_view::npos) {
-      m.line.append(bytes.substr(start));
-      return;
+    size_t stop = end == std::string_view::npos ? bytes.size() : end;
+    if (!m.oversized) m.line.append(bytes.substr(start, stop - start));
+    if (m.line.size() > kMaxRecordBytes) {
+      m.oversized = true;
+      m.line.clear();
     }
-    m.line.append(bytes.substr(start, end - start));
+    if (end == std::string_view::npos) return;
     m.end_json_line();
     start = end + 1;
   }
@@ -200,7 +230,7 @@ void RecordReader::feed(std::string_view bytes) {
 void RecordReader::finish() {
   Impl& m = *impl_;
   if (m.format.type == TextFormat::Type::kJson) return m.end_json_line();
-  if (m.any) m.end_csv_record();
+  if (m.any || m.oversized) m.end_csv_record();
 }
 
 const std::vector<std::string>& RecordReader::header() const { return impl_->header; }

@@ -57,6 +57,20 @@ TEST(QueryText, JsonLinesAndBadRecords) {
   EXPECT_EQ(records[2][0], "{\"b\":\"x\"}");
 }
 
+TEST(QueryText, ARecordPastFourMiBIsSkippedNotHeld) {
+  for (auto type : {TextFormat::Type::kDelimited, TextFormat::Type::kJson}) {
+    TextFormat f;
+    f.type = type;
+    std::string huge = type == TextFormat::Type::kJson ? "{\"a\":\"" + std::string(5 << 20, 'x') + "\"}"
+                                                       : "\"" + std::string(5 << 20, 'x');  // an open quote, too
+    std::string ok = type == TextFormat::Type::kJson ? "{\"a\":1}" : "ok";
+    auto records = read_all(f, ok + "\n" + huge + "\n" + ok + "\n", 1 << 20);
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[1][0], "!error");
+    EXPECT_EQ(records[2][0], ok);
+  }
+}
+
 TEST(QueryText, WritesCsvWithQuotesWhereNeededAndJson) {
   TextFormat csv;
   csv.has_headers = true;
