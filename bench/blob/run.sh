@@ -191,6 +191,13 @@ if [ -x "$kiln_bin" ]; then
   else
     log "Kiln did not start:"; cat "$work/kiln.log" >&2; kiln_pid=0
   fi
+  # The same server without durability (--in-memory: no fsync at all), for the PUT
+  # workload only: how much of a durable PUT's cost is the request path itself.
+  nosync_port=$(free_port)
+  "$kiln_bin" serve --in-memory --blob-port "$nosync_port" --batch-port "$(free_port)" >"$work/kiln-nosync.log" 2>&1 &
+  nosync_pid=$!
+  pids+=($nosync_pid)
+  wait_for_port "$nosync_port" 30 "$nosync_pid" || { log "Kiln --in-memory did not start"; nosync_pid=0; }
 else
   log "no Kiln binary at $kiln_bin; Kiln's column will be empty"
 fi
@@ -216,6 +223,14 @@ for t in "${targets[@]}"; do
   fi
 done
 targets=("${ready_targets[@]}")
+nosync=()
+if [ "${nosync_pid:-0}" != 0 ]; then
+  base[kiln_nosync]="http://127.0.0.1:$nosync_port/devstoreaccount1"
+  if tokens=$(/usr/bin/python3 "$here/sas.py" "${base[kiln_nosync]}" bench 2>>"$work/sas-nosync.err"); then
+    sas_bench[kiln_nosync]=$(awk '$1=="bench"{print $2}' <<<"$tokens")
+    nosync=(kiln_nosync)
+  fi
+fi
 
 # --- 4 KiB GET and PUT at 1/16/64 connections ---------------------------------------------------
 # Short rounds, the servers taking turns; the report keeps each one's median round, so a
@@ -233,7 +248,7 @@ done
 for round in $(seq "$rounds"); do
   measure disk_dsync disk 1 "$diskprobe" --what dsync --dir "$work" --dsync-seconds "$dsync_seconds"
   for c in "${connection_levels[@]}"; do
-    for t in "${targets[@]}"; do
+    for t in "${targets[@]}" $([ "$c" = 16 ] && echo "${nosync[@]}"); do
       measure put4k "$t" "$c" rate --url "${base[$t]}/bench/put-c$c-r$round-{n}?${sas_bench[$t]}" --method PUT \
         --body-size 4096 --header "$api_version" --header "x-ms-blob-type: BlockBlob" --connections "$c"
     done
