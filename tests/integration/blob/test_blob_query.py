@@ -111,3 +111,29 @@ def test_query_a_snapshot(fruit):
     got = old.query_blob("SELECT COUNT(*) FROM BlobStorage", blob_format=WITH_HEADER,
                          output_format=DelimitedTextDialect(has_header=False)).readall()
     assert got == b"4\n"
+
+
+def test_malformed_query_requests(kiln, fruit, container):
+    import requests
+    sas = generate_blob_sas(kiln.account, container.container_name, "fruit.csv", account_key=kiln.key,
+                            permission=BlobSasPermissions(read=True),
+                            expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    url = f"{fruit.url}?comp=query&{sas}"
+
+    def post(body):
+        r = requests.post(url, data=body, headers={"x-ms-version": "2021-12-02", "Content-Type": "application/xml"})
+        return r.status_code, r.headers.get("x-ms-error-code")
+    sql = "<QueryType>SQL</QueryType><Expression>SELECT * FROM BlobStorage</Expression>"
+    assert post("<QueryRequest>" + sql) == (400, "InvalidXmlDocument")
+    assert post("<Other>" + sql + "</Other>") == (400, "InvalidXmlDocument")
+    assert post("<QueryRequest><QueryType>XPath</QueryType><Expression>x</Expression></QueryRequest>") == \
+        (400, "InvalidXmlNodeValue")
+    assert post("<QueryRequest><QueryType>SQL</QueryType></QueryRequest>") == (400, "InvalidXmlNodeValue")
+    fmt = "<InputSerialization><Format><Type>{}</Type>{}</Format></InputSerialization>"
+    assert post("<QueryRequest>" + sql + fmt.format("parquet", "") + "</QueryRequest>") == (409, "FeatureNotSupported")
+    assert post("<QueryRequest>" + sql + fmt.format("yaml", "") + "</QueryRequest>") == (400, "InvalidXmlNodeValue")
+    bad_separator = "<DelimitedTextConfiguration><ColumnSeparator>;;</ColumnSeparator></DelimitedTextConfiguration>"
+    assert post("<QueryRequest>" + sql + fmt.format("delimited", bad_separator) + "</QueryRequest>") == \
+        (400, "InvalidXmlNodeValue")
+    r = requests.post(url, data="<QueryRequest>" + sql + "</QueryRequest>", headers={"x-ms-version": "2021-12-02"})
+    assert r.status_code == 200 and r.headers["Content-Type"] == "avro/binary" and r.content.startswith(b"Obj\x01")
