@@ -6,6 +6,7 @@
 #include "blob/response_util.h"
 #include "blob/xml_parse.h"
 #include "blob/xml_util.h"
+#include "core/time_format.h"
 
 namespace kiln::blob {
 namespace {
@@ -92,8 +93,13 @@ void get_container_acl(Call& c) {
   x.open("SignedIdentifiers");
   for (const auto& p : rec.policies) {
     x.open("SignedIdentifier").elem("Id", p.id).open("AccessPolicy");
-    if (!p.start.empty()) x.elem("Start", p.start);
-    if (!p.expiry.empty()) x.elem("Expiry", p.expiry);
+    // Azure answers with the times it stored, in its own form (seven fractional digits).
+    auto azure_time = [](const std::string& t) {
+      auto parsed = timefmt::parse_iso8601(t);
+      return parsed ? timefmt::iso8601(*parsed, 7) : t;
+    };
+    if (!p.start.empty()) x.elem("Start", azure_time(p.start));
+    if (!p.expiry.empty()) x.elem("Expiry", azure_time(p.expiry));
     if (!p.permission.empty()) x.elem("Permission", p.permission);
     x.close("AccessPolicy").close("SignedIdentifier");
   }

@@ -1,5 +1,6 @@
 """Authentication: Shared Key (Lite), service SAS (blob, container, stored policy), account SAS,
 anonymous public access, the -secondary read-only endpoint and host-style URLs."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -96,6 +97,7 @@ def test_stored_access_policy(kiln, container):
         "readers": AccessPolicy(permission=ContainerSasPermissions(read=True), expiry=soon())})
     ids = container.get_container_access_policy()["signed_identifiers"]
     assert [i.id for i in ids] == ["readers"] and ids[0].access_policy.permission == "r"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", ids[0].access_policy.expiry)  # Azure's form
     sas = generate_blob_sas(kiln.account, name, "p", account_key=kiln.key, policy_id="readers")
     assert BlobClient.from_blob_url(f"{kiln.blob_url}/{name}/p?{sas}").download_blob().readall() == b"policy"
     missing = generate_blob_sas(kiln.account, name, "p", account_key=kiln.key, policy_id="nobody")
