@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace kiln::batch {
 
 using Json = nlohmann::json;
@@ -17,7 +19,7 @@ using Json = nlohmann::json;
 int64_t now_us();
 std::string iso_time(int64_t us);  // "2023-01-02T03:04:05.1234567Z"
 std::string new_etag();            // "0x8DB..." unique, increasing
-std::string lower(std::string s);
+inline std::string lower(const std::string& s) { return text::lower(s); }  // also takes JSON strings
 
 // Azure's id rule for pools, jobs and tasks: 1..64 letters, digits, '-' or '_'.
 bool valid_id(const std::string& id);

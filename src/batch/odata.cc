@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/text.h"
 #include "core/time_format.h"
 
 namespace kiln::batch::odata {
@@ -88,10 +89,7 @@ struct Operand {
   }
 };
 
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
 
 // -1, 0, 1; nullopt when not comparable (missing value or mixed types).
 std::optional<int> compare(const Json* a, const Json* b) {

@@ -4,14 +4,12 @@
 #include <cctype>
 
 #include "blob/errors.h"
+#include "core/text.h"
 
 namespace kiln::blob {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
+using text::lower;
 
 // A rehydration whose time has come is over: `b` as it then reads.
 void settle(BlobRecord& b, int64_t now_us) {

@@ -13,6 +13,7 @@
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
 #include "core/crypto.h"
+#include "core/text.h"
 #include "core/time_format.h"
 #include "core/url.h"
 
@@ -24,10 +25,7 @@ struct Source {
   std::vector<std::pair<std::string, std::string>> query;
 };
 
-std::string lower(std::string s) {
-  for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
+using text::lower;
 
 // "acct.blob.core.windows.net" (or another Azure cloud's suffix) -> "acct". The
 // az CLI names a copy source that way even when its connection string points

@@ -4,6 +4,7 @@
 
 #include "blob/handlers.h"
 #include "blob/xml_parse.h"
+#include "core/text.h"
 
 namespace kiln::blob {
 namespace {
@@ -22,10 +23,7 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
 
 bool origin_allowed(const CorsRule& r, const std::string& origin) {
   for (const auto& o : split_list(r.allowed_origins))

@@ -1,12 +1,11 @@
 #include "blob/request_context.h"
 
+#include "core/text.h"
+
 namespace kiln::blob {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
 
 // "acct.blob.localhost[:port]" or "acct.blob.core.localhost[:port]" -> "acct".
 std::string account_from_host(const std::string& host_header) {

@@ -4,15 +4,12 @@
 #include <map>
 
 #include "core/crypto.h"
+#include "core/text.h"
 
 namespace kiln::shared_key {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using text::lower;
 
 // Header values are signed with folded whitespace trimmed (per the spec).
 std::string trim(std::string_view v) {
