@@ -373,12 +373,15 @@ void set_blob_tier(Call& c) {
   std::string tier = read_access_tier(c.req.headers, "x-ms-access-tier");
   if (tier.empty()) throw err::missing_required_header("x-ms-access-tier");
   std::string priority = read_rehydrate_priority(c.req.headers);
-  if (!c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
   c.be.store.write([&](MetadataWriter& w) {
-    BlobRecord b = require_blob(w, c.ctx, true);  // written back whole, block list included
+    BlobRecord b = require_blob(w, c.ctx, true);  // a blob or a snapshot, written back whole
     if (b.blob_type != "BlockBlob") throw err::invalid_blob_type();
     check_if_tags(c.req.headers, b.tags);
-    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+    if (b.snapshot.empty()) {
+      check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
+    } else if (tier != "Archive" && is_archived(b, c.ctx.now_us)) {
+      throw err::blob_archived();  // an archived snapshot is not rehydrated: Copy Blob reads it into a new blob
+    }
     c.res.status = change_tier(b, tier, priority, c.ctx.now_us);  // ETag and Last-Modified stay, as on Azure
     w.put_blob(b);
   });

@@ -141,3 +141,21 @@ def test_blob_batch_archives_and_rehydrates(container):
     assert [r.status_code for r in container.set_standard_blob_tier_blobs("Archive", "a", "b")] == [200, 200]
     assert [r.status_code for r in container.set_standard_blob_tier_blobs("Hot", "a", "b")] == [202, 202]
     assert wait_online(container.get_blob_client("b")).blob_tier == "Hot"
+
+
+def test_tiers_of_snapshots(container):
+    b = container.get_blob_client("with-snapshots")
+    b.upload_blob(b"version one")
+    snap = b.create_snapshot()["snapshot"]
+    old = container.get_blob_client("with-snapshots", snapshot=snap)
+    old.set_standard_blob_tier(StandardBlobTier.Cool)
+    assert old.get_blob_properties().blob_tier == "Cool"
+    assert b.get_blob_properties().blob_tier == "Hot"  # the base blob keeps its own
+    old.set_standard_blob_tier(StandardBlobTier.Archive)
+    assert error_code(lambda: old.download_blob()) == (409, "BlobArchived")
+    # An archived snapshot does not come back online; a copy of it does.
+    assert error_code(lambda: old.set_standard_blob_tier(StandardBlobTier.Hot)) == (409, "BlobArchived")
+    out = container.get_blob_client("out-of-the-archive")
+    out.start_copy_from_url(old.url, standard_blob_tier=StandardBlobTier.Hot)
+    assert out.download_blob().readall() == b"version one"
+    assert b.download_blob().readall() == b"version one"
