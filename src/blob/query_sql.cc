@@ -86,6 +86,8 @@ std::vector<Token> tokenize(std::string_view s) {
 enum class Op { kLiteral, kField, kPosition, kCountAll, kNot, kNeg, kAnd, kOr, kCompare, kArith, kIsNull, kLike,
                 kIn, kBetween, kCall, kCast, kAggregate };
 
+enum class Comparison { kEqual, kNotEqual, kLess, kLessOrEqual, kGreater, kGreaterOrEqual };
+
 struct Expr {
   Op op = Op::kLiteral;
   Value literal;
@@ -96,6 +98,7 @@ struct Expr {
   bool negate = false;  // NOT LIKE / NOT IN / NOT BETWEEN / IS NOT NULL
   int aggregate = -1;   // index of this aggregate's accumulator
   int depth = 1;        // of the tree below: bounds evaluation's recursion
+  Comparison comparison = Comparison::kEqual;  // kCompare's operator, decoded once
   std::vector<std::unique_ptr<Expr>> args;
 };
 using ExprPtr = std::unique_ptr<Expr>;
@@ -247,7 +250,14 @@ struct Query::Impl {
   ExprPtr parse_predicate() {
     auto e = parse_additive();
     for (const char* op : {"=", "==", "!=", "<>", "<", "<=", ">", ">="}) {
-      if (accept_symbol(op)) return binary(Op::kCompare, op, std::move(e), parse_additive());
+      if (accept_symbol(op)) {
+        auto c = binary(Op::kCompare, op, std::move(e), parse_additive());
+        std::string_view o = op;
+        c->comparison = o == "=" || o == "==" ? Comparison::kEqual : o == "!=" || o == "<>" ? Comparison::kNotEqual
+                        : o == "<" ? Comparison::kLess : o == "<=" ? Comparison::kLessOrEqual
+                        : o == ">" ? Comparison::kGreater : Comparison::kGreaterOrEqual;
+        return c;
+      }
     }
     if (accept_word("IS")) {
       auto n = node(Op::kIsNull);
@@ -442,10 +452,15 @@ struct Query::Impl {
       case Op::kCompare: {
         auto c = compare(eval(*e.args[0], r), eval(*e.args[1], r));
         if (!c) return Value::null();
-        const std::string& op = e.name;
-        bool t = op == "=" || op == "==" ? *c == 0 : op == "!=" || op == "<>" ? *c != 0 : op == "<" ? *c < 0
-                 : op == "<=" ? *c <= 0 : op == ">" ? *c > 0 : *c >= 0;
-        return Value::boolean(t);
+        switch (e.comparison) {
+          case Comparison::kEqual: return Value::boolean(*c == 0);
+          case Comparison::kNotEqual: return Value::boolean(*c != 0);
+          case Comparison::kLess: return Value::boolean(*c < 0);
+          case Comparison::kLessOrEqual: return Value::boolean(*c <= 0);
+          case Comparison::kGreater: return Value::boolean(*c > 0);
+          case Comparison::kGreaterOrEqual: return Value::boolean(*c >= 0);
+        }
+        return Value::null();
       }
       case Op::kIsNull: return Value::boolean(eval(*e.args[0], r).is_null() != e.negate);
       case Op::kLike: {

@@ -93,6 +93,7 @@ const char* const kOversized = "A record is larger than 4 MiB; it was skipped.";
 
 struct RecordReader::Impl {
   TextFormat format;
+  bool crlf = false;  // records end with "\r\n" (read as '\n', the '\r' dropped)
   RecordSink sink;
   std::vector<std::string> header;
   bool header_pending = false;
@@ -112,7 +113,7 @@ struct RecordReader::Impl {
 
   void end_field() {
     // A "\r\n" record separator read as '\n': drop the '\r' before it.
-    if (!was_quoted && format.record_separator == "\r\n" && !field.empty() && field.back() == '\r') field.pop_back();
+    if (!was_quoted && crlf && !field.empty() && field.back() == '\r') field.pop_back();
     fields.push_back(std::move(field));
     field.clear();
     was_quoted = false;
@@ -204,6 +205,7 @@ struct RecordReader::Impl {
 
 RecordReader::RecordReader(const TextFormat& format, RecordSink sink) : impl_(std::make_unique<Impl>()) {
   impl_->format = format;
+  impl_->crlf = format.record_separator == "\r\n";
   impl_->sink = std::move(sink);
   impl_->header_pending = format.type == TextFormat::Type::kDelimited && format.has_headers;
 }
