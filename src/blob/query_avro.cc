@@ -35,6 +35,40 @@ void put_bytes(std::string& out, std::string_view b) {
   out.append(b);
 }
 
+// The length of the valid UTF-8 sequence at the start of `s`, or 0.
+size_t utf8_sequence(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto continuation = [&](size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
+  unsigned char c = byte(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return continuation(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!continuation(1) || !continuation(2)) return 0;
+    if ((c == 0xE0 && byte(1) < 0xA0) || (c == 0xED && byte(1) > 0x9F)) return 0;  // overlong, surrogates
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
+    if ((c == 0xF0 && byte(1) < 0x90) || (c == 0xF4 && byte(1) > 0x8F)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+// An Avro string must be UTF-8; an error's text may quote a blob's raw bytes,
+// which are replaced by U+FFFD where they are not.
+void put_string(std::string& out, std::string_view s) {
+  std::string text;
+  text.reserve(s.size());
+  while (!s.empty()) {
+    size_t n = utf8_sequence(s);
+    if (n) text.append(s.substr(0, n));
+    else text.append("\xEF\xBF\xBD");
+    s.remove_prefix(n ? n : 1);
+  }
+  put_bytes(out, text);
+}
+
 }  // namespace
 
 std::string AvroMessages::header() {
@@ -65,8 +99,8 @@ void AvroMessages::progress(int64_t bytes_scanned, int64_t total_bytes) {
 void AvroMessages::error(bool fatal, std::string_view name, std::string_view description, int64_t position) {
   put_long(records_, kError);
   records_ += char(fatal ? 1 : 0);
-  put_bytes(records_, name);
-  put_bytes(records_, description);
+  put_string(records_, name);
+  put_string(records_, description);
   put_long(records_, position);
   ++count_;
 }

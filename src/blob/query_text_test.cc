@@ -103,5 +103,12 @@ TEST(QueryText, AvroBlocksCountTheirRecords) {
   EXPECT_EQ(block.substr(2 + records.size()), header.substr(header.size() - 16));  // the sync marker
 }
 
+TEST(QueryText, AvroErrorTextIsValidUtf8) {
+  AvroMessages m;
+  m.error(false, "InvalidRecord", std::string("bad \xff\xc3(\xe2\x82\xac ok", 13), 7);
+  std::string block = m.take_block();
+  EXPECT_NE(block.find("bad \xEF\xBF\xBD\xEF\xBF\xBD(\xe2\x82\xac ok"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln::blob::query

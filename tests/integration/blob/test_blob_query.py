@@ -85,6 +85,10 @@ def test_errors(kiln, fruit, container):
         return e.value.status_code, e.value.error_code
     assert code(lambda: fruit.query_blob("SELEKT * FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
     assert code(lambda: fruit.query_blob("SELECT name, COUNT(*) FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
+    deep = "SELECT * FROM BlobStorage WHERE " + "(" * 500 + "1 = 1" + ")" * 500
+    assert code(lambda: fruit.query_blob(deep)) == (400, "ErrorProcessingQueryExpression")
+    assert code(lambda: fruit.query_blob("SELECT '" + "x" * 20000 + "' FROM BlobStorage")) == \
+        (400, "ErrorProcessingQueryExpression")
     assert code(lambda: container.get_blob_client("nope").query_blob("SELECT * FROM BlobStorage")) == (404, "BlobNotFound")
     assert code(lambda: fruit.query_blob("SELECT * FROM BlobStorage", if_match='"0x1"')) == (412, "ConditionNotMet")
     page = container.get_blob_client("disk")
@@ -102,6 +106,16 @@ def test_errors(kiln, fruit, container):
     assert sas_client(read=True).query_blob("SELECT COUNT(*) FROM BlobStorage").readall() == b"5\n"
     assert code(lambda: sas_client(write=True).query_blob("SELECT * FROM BlobStorage"))[1] == \
         "AuthorizationPermissionMismatch"
+
+
+def test_binary_junk_is_reported_not_fatal(container):
+    import os
+    junk = container.get_blob_client("junk.bin")
+    junk.upload_blob(os.urandom(3 << 20) + b"\n" + b"{\"a\": 1}\n")
+    errors = []
+    got = junk.query_blob("SELECT a FROM BlobStorage", blob_format=DelimitedJsonDialect(), on_error=errors.append)
+    assert got.readall().endswith(b'{"a":1}\n') and errors and not any(e.is_fatal for e in errors)
+    assert junk.query_blob("SELECT COUNT(*) FROM BlobStorage").readall().strip().isdigit()  # as CSV
 
 
 def test_query_a_snapshot(fruit):
