@@ -17,7 +17,7 @@
 
 namespace kiln::blob {
 
-inline constexpr int64_t kRehydrateStandardMicros = 2'000'000;
+inline constexpr int64_t kRehydrateStandardMicros = 5'000'000;
 inline constexpr int64_t kRehydrateHighMicros = 1'000'000;
 
 // `header`'s tier (Hot, Cool, Cold, Archive, any case), "" when not sent.
