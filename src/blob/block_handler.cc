@@ -133,6 +133,7 @@ void put_block_list(Call& c) {
         blocks.push_back({e.id, b.size});
         total += uint64_t(b.size);
       } else if (use_committed) {
+        require_online(*old, c.ctx.now_us);  // an archived blob's blocks cannot be read into a new version
         auto [off, size] = committed[e.id];
         pieces.push_back({old->file, off, size});
         from_staged.push_back(false);

@@ -71,6 +71,12 @@ def test_uploading_straight_to_archive(container):
     staged.stage_block("YQ==", b"abc")
     staged.commit_block_list(["YQ=="], standard_blob_tier=StandardBlobTier.Archive)
     assert error_code(lambda: staged.download_blob()) == (409, "BlobArchived")
+    # A new block list may not reuse an archived blob's blocks (that reads them) ...
+    assert error_code(lambda: staged.commit_block_list(["YQ=="])) == (409, "BlobArchived")
+    # ... but may replace it with newly staged ones.
+    staged.stage_block("Yg==", b"new")
+    staged.commit_block_list(["Yg=="])
+    assert staged.download_blob().readall() == b"new"
 
 
 def test_rehydration_by_set_blob_tier(container):
