@@ -10,6 +10,7 @@
 #include "blob/auth.h"
 #include "blob/blob_batch.h"
 #include "blob/blob_files.h"
+#include "blob/container_soft_delete.h"
 #include "blob/handlers.h"
 #include "blob/names.h"
 #include "blob/response_util.h"
@@ -53,6 +54,7 @@ void run(Call& c) {
     case Operation::kGetUserDelegationKey: return get_user_delegation_key(c);
     case Operation::kCreateContainer: return create_container(c);
     case Operation::kDeleteContainer: return delete_container(c);
+    case Operation::kRestoreContainer: return restore_container(c);
     case Operation::kGetContainerProperties:
     case Operation::kGetContainerMetadata: return get_container_properties(c);
     case Operation::kSetContainerMetadata: return set_container_metadata(c);
@@ -133,8 +135,8 @@ struct BlobService::Impl {
 
 // Uncommitted blocks older than Azure's one week (KILN_BLOB_BLOCK_EXPIRY_SECONDS
 // overrides it for tests) are dropped with their files, and so are
-// soft-deleted blobs past their retention days (KILN_BLOB_RETENTION_DAY_SECONDS
-// shortens a day for tests).
+// soft-deleted blobs and containers past their retention days
+// (KILN_BLOB_RETENTION_DAY_SECONDS shortens a day for tests).
 void BlobService::Impl::sweep_expired_blocks() {
   int64_t now_us = timefmt::to_micros(timefmt::now());
   store->write([&](MetadataWriter& w) {
@@ -144,6 +146,10 @@ void BlobService::Impl::sweep_expired_blocks() {
       w.delete_blob(b.account, b.container, b.name, b.snapshot);
       if (!b.file.empty()) doomed.push_back(b.file);
     }
+    std::vector<std::string> accounts;
+    for (const auto& a : options.accounts->all()) accounts.push_back(a.name);
+    auto containers = purge_deleted_containers(w, accounts, now_us, retention_day_us);
+    doomed.insert(doomed.end(), containers.begin(), containers.end());
     remove_files_after_commit(w, *backend, std::move(doomed));
   });
   int64_t before = now_us - block_expiry_us;
@@ -192,7 +198,8 @@ BlobService::BlobService(BlobServiceOptions options) : impl_(std::make_unique<Im
   bool durable = !m.options.in_memory;
   m.store = std::make_unique<SqliteMetadataStore>(m.root + "/metadata.db", durable);
   m.files = std::make_unique<BlobFiles>(m.root + "/data", durable);
-  m.backend = std::make_unique<Backend>(Backend{*m.store, *m.files, *m.options.accounts});
+  m.backend = std::make_unique<Backend>(
+      Backend{*m.store, *m.files, *m.options.accounts, m.options.container_soft_delete_days});
   m.block_expiry_us = env_seconds("KILN_BLOB_BLOCK_EXPIRY_SECONDS", 7 * 24 * 3600) * 1000000;
   m.retention_day_us = env_seconds("KILN_BLOB_RETENTION_DAY_SECONDS", 24 * 3600) * 1000000;
   // Files written but never committed (a crash mid-upload) are not referenced: remove them.

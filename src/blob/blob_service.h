@@ -25,6 +25,7 @@ struct BlobServiceOptions {
   bool in_memory = false;        // metadata and blob bytes in a temp dir removed at exit, no fsyncs
   const kiln::AccountRegistry* accounts = nullptr;  // never null
   bool oauth = false;            // accept Azure AD bearer tokens over HTTPS (oauth.h)
+  int container_soft_delete_days = 0;  // 0: Delete Container deletes at once (container_soft_delete.h)
 };
 
 class BlobService {

@@ -1,5 +1,6 @@
 // Container operations: create, delete, properties, metadata, ACL, lease.
 #include "blob/conditions.h"
+#include "blob/container_soft_delete.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/names.h"
@@ -53,9 +54,28 @@ void delete_container(Call& c) {
     ContainerRecord rec = require_container(w, c.ctx);
     check_container_conditions(c.req.headers, rec, false);
     check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, true);
-    remove_files_after_commit(w, c.be, w.delete_container(rec.account, rec.name));
+    if (c.be.container_soft_delete_days > 0) {
+      soft_delete_container(w, rec, c.ctx.now_us, c.be.container_soft_delete_days);
+    } else {
+      remove_files_after_commit(w, c.be, w.delete_container(rec.account, rec.name));
+    }
   });
   c.res.status = 202;
+}
+
+// Restore Container: the deleted container named by x-ms-deleted-container-name
+// and -version comes back under the name in the URL (which must be its own).
+void restore_container(Call& c) {
+  const std::string* name = c.req.headers.find("x-ms-deleted-container-name");
+  const std::string* version = c.req.headers.find("x-ms-deleted-container-version");
+  if (!name) throw err::missing_required_header("x-ms-deleted-container-name");
+  if (!version) throw err::missing_required_header("x-ms-deleted-container-version");
+  if (*name != c.ctx.container) throw err::invalid_header_value("x-ms-deleted-container-name", *name);
+  ContainerRecord rec;
+  c.be.store.write([&](MetadataWriter& w) { rec = restore_deleted_container(w, c.ctx.account, *name, *version); });
+  c.res.status = 201;
+  c.res.headers.set("ETag", rec.etag);
+  c.res.headers.set("Last-Modified", http_date(rec.last_modified_us));
 }
 
 void get_container_properties(Call& c) {

@@ -29,6 +29,7 @@ struct Backend {
   MetadataStore& store;
   BlobFiles& files;
   const AccountRegistry& accounts;
+  int container_soft_delete_days = 0;  // kiln serve --container-soft-delete-days
 };
 
 struct Call {

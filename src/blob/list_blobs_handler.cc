@@ -97,9 +97,8 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
   if (inc.copy && !b.copy_destination_snapshot.empty()) x.elem("DestinationSnapshot", b.copy_destination_snapshot);
   x.elem("ServerEncrypted", "true");
   if (deleted) {
-    int64_t left_us = b.deleted_us + b.retention_days * 86'400'000'000LL - now_us;
     x.elem("DeletedTime", http_date(b.deleted_us))
-        .elem("RemainingRetentionDays", std::to_string(std::max<int64_t>(1, (left_us + 86'399'999'999LL) / 86'400'000'000LL)));
+        .elem("RemainingRetentionDays", std::to_string(remaining_retention_days(b.deleted_us, b.retention_days, now_us)));
   }
   if (!b.tags.empty()) x.elem("TagCount", std::to_string(b.tags.size()));
   if (b.sealed) x.elem("Sealed", "true");

@@ -55,6 +55,9 @@ class MetadataWriter : public MetadataReader {
   virtual void put_container(const ContainerRecord& c) = 0;  // insert or replace
   // Deletes the container with its blobs and blocks; returns their data files.
   virtual std::vector<std::string> delete_container(const std::string& account, const std::string& name) = 0;
+  // Moves a container with its blobs and blocks to another key (no file changes).
+  virtual void move_container(const std::string& account, const std::string& name, const std::string& to_account,
+                              const std::string& to_name) = 0;
   virtual void put_blob(const BlobRecord& b) = 0;  // insert or replace (with committed_blocks)
   virtual void delete_blob(const std::string& account, const std::string& container, const std::string& name,
                            const std::string& snapshot) = 0;

@@ -45,6 +45,8 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
       if (get) return Operation::kFindBlobsByTagsInContainer;
     } else if (comp == "batch" && m == "POST") {
       return Operation::kContainerBatch;
+    } else if (comp == "undelete" && m == "PUT") {
+      return Operation::kRestoreContainer;
     } else if (comp == "batch" || comp == "undelete" || comp == "rename") {
       return Operation::kUnsupportedContainer;
     }
@@ -127,6 +129,7 @@ const OperationInfo& info(Operation op) {
     OP(kListBlobs, R::kContainer, false, "l")
     OP(kFindBlobsByTagsInContainer, R::kContainer, false, "f")
     OP(kContainerBatch, R::kContainer, true, "dw")
+    OP(kRestoreContainer, R::kContainer, true, "w")
     OP(kUnsupportedContainer, R::kContainer, true, "")
     OP(kGetBlob, R::kObject, false, "r")
     OP(kGetBlobProperties, R::kObject, false, "r")

@@ -16,7 +16,7 @@ enum class Operation {
   kGetAccountInfo, kFindBlobsByTags, kBlobBatch, kGetUserDelegationKey, kUnsupportedService,
   // Container
   kCreateContainer, kDeleteContainer, kGetContainerProperties, kGetContainerMetadata, kSetContainerMetadata,
-  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch,
+  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch, kRestoreContainer,
   kUnsupportedContainer,
   // Blob
   kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kUndeleteBlob,

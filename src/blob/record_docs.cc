@@ -43,6 +43,11 @@ std::string container_doc(const ContainerRecord& c) {
   json j = {{"meta", meta_json(c.metadata)}, {"etag", c.etag}, {"mtime", c.last_modified_us},
             {"ctime", c.created_us}, {"public", c.public_access}, {"policies", pol},
             {"lease", lease_json(c.lease)}};
+  if (c.deleted_us) {
+    j["deleted"] = c.deleted_us;
+    j["retain"] = c.retention_days;
+    j["version"] = c.version;
+  }
   return j.dump();
 }
 ContainerRecord container_from(const std::string& account, const std::string& name, const std::string& doc) {
@@ -58,6 +63,9 @@ ContainerRecord container_from(const std::string& account, const std::string& na
   for (const auto& p : j["policies"])
     c.policies.push_back({p.value("id", ""), p.value("start", ""), p.value("expiry", ""), p.value("permission", "")});
   c.lease = lease_from(j["lease"]);
+  c.deleted_us = j.value("deleted", int64_t(0));
+  c.retention_days = j.value("retain", int64_t(0));
+  c.version = j.value("version", "");
   return c;
 }
 

@@ -43,6 +43,11 @@ struct ContainerRecord {
   std::string public_access;  // "", "blob" or "container"
   std::vector<AccessPolicy> policies;
   LeaseRecord lease;
+  // A soft-deleted container (container_soft_delete.h): when, for how many days
+  // it is kept, and the version Restore Container names it by.
+  int64_t deleted_us = 0;
+  int64_t retention_days = 0;
+  std::string version;
 };
 
 struct BlobProperties {

@@ -1,10 +1,14 @@
 // Service-level operations: service properties, stats, account information,
 // List Containers and Get User Delegation Key.
+#include <algorithm>
+
+#include "blob/container_soft_delete.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/listing.h"
 #include "blob/oauth.h"
 #include "blob/response_util.h"
+#include "blob/soft_delete.h"
 #include "blob/xml_parse.h"
 #include "blob/xml_util.h"
 #include "core/time_format.h"
@@ -49,23 +53,33 @@ void list_containers(Call& c) {
   std::string prefix = c.req.query_param("prefix").value_or("");
   std::string marker = c.req.query_param("marker").value_or("");
   std::string include = c.req.query_param("include").value_or("");
-  bool with_meta = false;
+  bool with_meta = false, with_deleted = false;
   size_t pos = 0;
   while (pos < include.size()) {
     size_t comma = include.find(',', pos);
     std::string item = include.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? include.size() : comma + 1;
     if (item == "metadata") with_meta = true;
-    else if (item != "deleted" && item != "system" && !item.empty())
+    else if (item == "deleted") with_deleted = true;
+    else if (item != "system" && !item.empty())
       throw err::invalid_query_parameter_value("include", include);
   }
   size_t max = read_max_results(c.req);
   std::string start = decode_marker(marker).first;
   std::vector<ContainerRecord> list;
-  c.be.store.read([&](MetadataReader& r) { list = r.list_containers(c.ctx.account, prefix, start, max + 1); });
+  c.be.store.read([&](MetadataReader& r) {
+    // With deleted ones, the live container of the marker's name may be dropped below: one more.
+    list = r.list_containers(c.ctx.account, prefix, start.substr(0, start.find('\x1f')), max + (with_deleted ? 2 : 1));
+    if (!with_deleted) return;
+    // Live and soft-deleted containers in one order (container_soft_delete.h), from the marker's key on.
+    std::erase_if(list, [&](const ContainerRecord& ct) { return list_key(ct) < start; });
+    auto deleted = list_deleted_containers(r, c.ctx.account, prefix, start, max + 1);
+    list.insert(list.end(), deleted.begin(), deleted.end());
+    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return list_key(a) < list_key(b); });
+  });
   std::string next;
   if (list.size() > max) {
-    next = encode_marker(list[max].name);
+    next = encode_marker(with_deleted ? list_key(list[max]) : list[max].name);
     list.resize(max);
   }
   XmlWriter x;
@@ -76,7 +90,9 @@ void list_containers(Call& c) {
   x.open("Containers");
   for (const auto& ct : list) {
     LeaseRecord l = effective_lease(ct.lease, c.ctx.now_us);
-    x.open("Container").elem("Name", ct.name).open("Properties")
+    x.open("Container").elem("Name", ct.name);
+    if (ct.deleted_us) x.elem("Deleted", "true").elem("Version", ct.version);
+    x.open("Properties")
         .elem("Last-Modified", http_date(ct.last_modified_us))
         .elem("Etag", ct.etag)
         .elem("LeaseStatus", lease_active(l) ? "locked" : "unlocked")
@@ -86,8 +102,13 @@ void list_containers(Call& c) {
     x.elem("DefaultEncryptionScope", "$account-encryption-key")
         .elem("DenyEncryptionScopeOverride", "false")
         .elem("HasImmutabilityPolicy", "false")
-        .elem("HasLegalHold", "false")
-        .close("Properties");
+        .elem("HasLegalHold", "false");
+    if (ct.deleted_us) {
+      x.elem("DeletedTime", http_date(ct.deleted_us))
+          .elem("RemainingRetentionDays",
+                std::to_string(remaining_retention_days(ct.deleted_us, ct.retention_days, c.ctx.now_us)));
+    }
+    x.close("Properties");
     if (with_meta) {
       x.open("Metadata");
       for (const auto& [k, v] : ct.metadata) x.elem(k, v);

@@ -1,5 +1,7 @@
 #include "blob/soft_delete.h"
 
+#include <algorithm>
+
 #include <pugixml.hpp>
 
 #include "core/time_format.h"
@@ -15,6 +17,12 @@ std::string deleted_snapshot(int64_t deleted_us, const std::string& snapshot) {
 std::string original_snapshot(const std::string& deleted) {
   size_t bar = deleted.find('|');
   return bar == std::string::npos ? "" : deleted.substr(bar + 1);
+}
+
+int64_t remaining_retention_days(int64_t deleted_us, int64_t days, int64_t now_us) {
+  constexpr int64_t kDayUs = 86'400'000'000LL;
+  int64_t left_us = deleted_us + days * kDayUs - now_us;
+  return std::max<int64_t>(1, (left_us + kDayUs - 1) / kDayUs);
 }
 
 int64_t delete_retention_days(MetadataReader& r, const std::string& account) {

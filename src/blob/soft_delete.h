@@ -18,6 +18,9 @@ std::string deleted_snapshot(int64_t deleted_us, const std::string& snapshot);
 // What a deleted key was: "" for a base blob, else the snapshot's time.
 std::string original_snapshot(const std::string& deleted);
 
+// RemainingRetentionDays of something deleted at `deleted_us` and kept `days`: whole days, at least 1.
+int64_t remaining_retention_days(int64_t deleted_us, int64_t days, int64_t now_us);
+
 // The account's DeleteRetentionPolicy days, 0 when it is disabled.
 int64_t delete_retention_days(MetadataReader& r, const std::string& account);
 

@@ -226,6 +226,29 @@ TEST_P(StoreTest, DeletingAContainerForgetsItsCachedBlobs) {
   store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_blob("a", "c", "x", "")); });
 }
 
+TEST_P(StoreTest, MovingAContainerTakesItsBlobsAndBlocksAndForgetsCachedReads) {
+  ContainerRecord c;
+  c.account = "a";
+  c.name = "c";
+  store_->write([&](MetadataWriter& w) {
+    w.put_container(c);
+    w.put_blob(blob("x"));
+    w.put_block("a", "c", "x", BlockRecord{"b1", 3, "f1", 1});
+  });
+  store_->read([&](MetadataReader& r) { EXPECT_TRUE(r.get_blob("a", "c", "x", "")); });  // now cached
+  store_->write([&](MetadataWriter& w) { w.move_container("a", "c", "a\x1f", "c\x1fv1"); });
+  store_->read([&](MetadataReader& r) {
+    EXPECT_FALSE(r.get_container("a", "c"));
+    EXPECT_FALSE(r.get_blob("a", "c", "x", ""));
+    EXPECT_TRUE(r.list_blocks("a", "c", "x").empty());
+    EXPECT_TRUE(r.get_container("a\x1f", "c\x1fv1"));
+    auto moved = r.get_blob("a\x1f", "c\x1fv1", "x", "");
+    ASSERT_TRUE(moved);
+    EXPECT_EQ(moved->inline_data, "abc");  // small blobs' bytes follow their rows
+    EXPECT_EQ(r.list_blocks("a\x1f", "c\x1fv1", "x").size(), 1u);
+  });
+}
+
 TEST_P(StoreTest, ConcurrentWritersEachGetTheirOwnOutcome) {
   // Many writers share batches: each must be released once, with its own
   // error, and a failing closure must undo only itself.

@@ -277,6 +277,17 @@ class SqlOps : public MetadataWriter {
     }
     return files;
   }
+  void move_container(const std::string& account, const std::string& name, const std::string& to_account,
+                      const std::string& to_name) override {
+    containers_changed = true;  // forgets every cached container and blob
+    for (const char* text : {"UPDATE containers SET account=?3, name=?4 WHERE account=?1 AND name=?2",
+                             "UPDATE blobs SET account=?3, container=?4 WHERE account=?1 AND container=?2",
+                             "UPDATE blocks SET account=?3, container=?4 WHERE account=?1 AND container=?2"}) {
+      Use u(sql(text));
+      u->bind(1, account).bind(2, name).bind(3, to_account).bind(4, to_name);
+      u->run();
+    }
+  }
   void put_blob(const BlobRecord& b) override {
     blobs_changed.push_back(blob_cache_key(b.account, b.container, b.name));
     std::optional<int64_t> data_id;

@@ -86,6 +86,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_flag("--oauth", opts->config.oauth,
                 "Blob service: accept Azure AD bearer tokens over HTTPS, checking their claims but not their "
                 "signature (development only)");
+  cmd->add_option("--container-soft-delete-days", opts->config.container_soft_delete_days,
+                  "Blob service: keep deleted containers this many days for Restore Container (0: off; on Azure "
+                  "the account's container soft delete policy)")
+      ->check(CLI::Range(0, 365))
+      ->envname("KILN_CONTAINER_SOFT_DELETE_DAYS");
   cmd->add_option("--tls-cert", opts->config.tls_cert, "PEM certificate chain for HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", opts->config.tls_key, "PEM private key for HTTPS")->check(CLI::ExistingFile);
   cmd->callback([opts] { std::exit(run_serve(*opts)); });
