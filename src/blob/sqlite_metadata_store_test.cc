@@ -42,6 +42,16 @@ class StoreTest : public ::testing::TestWithParam<bool> {
     b.metadata["Key"] = "v";
     return b;
   }
+  // Container "c" of account "a" with blob "x" in it.
+  void put_container_with_blob() {
+    ContainerRecord c;
+    c.account = "a";
+    c.name = "c";
+    store_->write([&](MetadataWriter& w) {
+      w.put_container(c);
+      w.put_blob(blob("x"));
+    });
+  }
   std::string dir_;
   std::unique_ptr<SqliteMetadataStore> store_;
 };
@@ -214,27 +224,15 @@ TEST_P(StoreTest, BlobReadsSeeEveryAcknowledgedWrite) {
 }
 
 TEST_P(StoreTest, DeletingAContainerForgetsItsCachedBlobs) {
-  ContainerRecord c;
-  c.account = "a";
-  c.name = "c";
-  store_->write([&](MetadataWriter& w) {
-    w.put_container(c);
-    w.put_blob(blob("x"));
-  });
+  put_container_with_blob();
   store_->read([&](MetadataReader& r) { EXPECT_TRUE(r.get_blob("a", "c", "x", "")); });
   store_->write([&](MetadataWriter& w) { w.delete_container("a", "c"); });
   store_->read([&](MetadataReader& r) { EXPECT_FALSE(r.get_blob("a", "c", "x", "")); });
 }
 
 TEST_P(StoreTest, MovingAContainerTakesItsBlobsAndBlocksAndForgetsCachedReads) {
-  ContainerRecord c;
-  c.account = "a";
-  c.name = "c";
-  store_->write([&](MetadataWriter& w) {
-    w.put_container(c);
-    w.put_blob(blob("x"));
-    w.put_block("a", "c", "x", BlockRecord{"b1", 3, "f1", 1});
-  });
+  put_container_with_blob();
+  store_->write([&](MetadataWriter& w) { w.put_block("a", "c", "x", BlockRecord{"b1", 3, "f1", 1}); });
   store_->read([&](MetadataReader& r) { EXPECT_TRUE(r.get_blob("a", "c", "x", "")); });  // now cached
   store_->write([&](MetadataWriter& w) { w.move_container("a", "c", "a\x1f", "c\x1fv1"); });
   store_->read([&](MetadataReader& r) {
