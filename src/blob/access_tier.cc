@@ -1,7 +1,6 @@
 #include "blob/access_tier.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "blob/errors.h"
 #include "core/text.h"
@@ -43,14 +42,15 @@ std::string read_rehydrate_priority(const http::Headers& h) {
   throw err::invalid_header_value("x-ms-rehydrate-priority", *v);
 }
 
-TierView tier_view(const BlobRecord& record, int64_t now_us) {
-  BlobRecord b = record;
-  settle(b, now_us);
+TierView tier_view(const BlobRecord& b, int64_t now_us) {
+  // As settle() would leave it, without copying the record (every GET asks).
+  const bool rehydrated = !b.rehydrate_tier.empty() && now_us >= b.rehydrate_done_us;
+  const std::string& tier = rehydrated ? b.rehydrate_tier : b.access_tier;
   TierView v;
-  v.inferred = b.access_tier.empty();
-  v.tier = v.inferred ? "Hot" : b.access_tier;
-  v.changed_us = b.tier_changed_us;
-  if (!b.rehydrate_tier.empty()) {
+  v.inferred = tier.empty();
+  v.tier = v.inferred ? "Hot" : tier;
+  v.changed_us = rehydrated ? b.rehydrate_done_us : b.tier_changed_us;
+  if (!b.rehydrate_tier.empty() && !rehydrated) {
     v.archive_status = "rehydrate-pending-to-" + lower(b.rehydrate_tier);
     v.rehydrate_priority = b.rehydrate_priority;
   }

@@ -89,27 +89,18 @@ void no_snapshot(const RequestContext& ctx) {
 }  // namespace
 
 void get_blob(Call& c, bool head) {
-  BlobRecord b;
-  // Open descriptors keep a version readable after a writer replaces it. A
-  // writer may replace it between our metadata read and open: retry.
-  std::map<std::string, std::shared_ptr<int>> fds;  // by file (each extent of an extent list)
-  bool opened = false;
-  for (int attempt = 0; attempt < 3 && !opened; ++attempt) {
-    c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
-    if (head || b.file.empty()) break;
-    fds.clear();
-    opened = true;
-    auto [want_start, want_length] = wanted_bytes(c.req.headers, uint64_t(b.size));
-    for (const auto& p : BlobFiles::locate(b.file, want_start, want_length)) {
-      int fd = c.be.files.open(p.name);
-      if (fd < 0) {
-        opened = false;
-        break;
-      }
-      fds[p.name] = http::FileBody::adopt(fd);
-    }
-  }
-  if (!head && !b.file.empty() && !opened) throw err::internal_error();
+  OpenBlob blob = read_and_open_blob(
+      c,
+      [&] {
+        BlobRecord b;
+        c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
+        return b;
+      },
+      [&](const BlobRecord& b) {
+        return head ? std::pair<uint64_t, uint64_t>{0, 0} : wanted_bytes(c.req.headers, uint64_t(b.size));
+      });
+  const BlobRecord& b = blob.record;
+  const auto& fds = blob.fds;
   check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
   check_if_tags(c.req.headers, b.tags);
   if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);

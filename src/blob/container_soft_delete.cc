@@ -50,7 +50,7 @@ std::vector<ContainerRecord> list_deleted_containers(MetadataReader& r, const st
 }
 
 ContainerRecord restore_deleted_container(MetadataWriter& w, const std::string& account, const std::string& name,
-                                  const std::string& version) {
+                                          const std::string& version) {
   const std::string hidden_account = deleted_containers_account(account);
   const std::string hidden_name = deleted_key(name, version);
   auto rec = w.get_container(hidden_account, hidden_name);

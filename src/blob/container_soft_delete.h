@@ -33,7 +33,7 @@ std::string list_key(const ContainerRecord& c);
 // as `name`. ContainerNotFound when there is none; ContainerAlreadyExists
 // when a live container has the name.
 ContainerRecord restore_deleted_container(MetadataWriter& w, const std::string& account, const std::string& name,
-                                  const std::string& version);
+                                          const std::string& version);
 
 // Removes the deleted containers of `accounts` whose days have passed (a day
 // lasting `day_us`); returns their data files.

@@ -40,6 +40,28 @@ BlobRecord read_blob_checked(Call& c, bool not_modified_304) {
   return b;
 }
 
+OpenBlob read_and_open_blob(Call& c, const std::function<BlobRecord()>& read,
+                            const std::function<std::pair<uint64_t, uint64_t>(const BlobRecord&)>& bytes) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    OpenBlob out{read(), {}};
+    auto [start, length] = out.record.file.empty() ? std::pair<uint64_t, uint64_t>{0, 0} : bytes(out.record);
+    bool opened = true;
+    if (length > 0) {
+      for (const auto& p : BlobFiles::locate(out.record.file, start, length)) {
+        if (out.fds.count(p.name)) continue;
+        int fd = c.be.files.open(p.name);
+        if (fd < 0) {
+          opened = false;
+          break;
+        }
+        out.fds[p.name] = http::FileBody::adopt(fd);
+      }
+    }
+    if (opened) return out;
+  }
+  throw err::internal_error();
+}
+
 namespace {
 
 // A call finished on a store thread: it owns what the request's thread lent.

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -61,6 +64,17 @@ BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_
 // If-Modified-Since / If-None-Match is 304 when `not_modified_304`, else 412),
 // x-ms-if-tags, and the lease of a base blob (x-ms-lease-id, when sent, must match).
 BlobRecord read_blob_checked(Call& c, bool not_modified_304);
+
+// A blob read for its bytes: its record and open descriptors (by file name) of
+// the files holding the bytes `bytes` picks, {start, length}. Open descriptors
+// keep a version readable after a writer replaces it; a writer may replace it
+// between `read` and the opens, so both are retried (InternalError after three tries).
+struct OpenBlob {
+  BlobRecord record;
+  std::map<std::string, std::shared_ptr<int>> fds;
+};
+OpenBlob read_and_open_blob(Call& c, const std::function<BlobRecord()>& read,
+                            const std::function<std::pair<uint64_t, uint64_t>(const BlobRecord&)>& bytes);
 
 // Verifies Content-MD5 and x-ms-content-crc64 of the body when sent; returns the
 // body's MD5 (base64), or "" when always_md5 is false and no Content-MD5 was sent

@@ -3,10 +3,6 @@
 // with Azure's Avro message stream (query_avro.h). The blob is read a chunk at
 // a time and the answer is built in a nameless scratch file, so memory stays
 // flat whatever the blob's size.
-#include <unistd.h>
-
-#include <map>
-
 #include "blob/access_tier.h"
 #include "blob/handlers.h"
 #include "blob/query_avro.h"
@@ -24,31 +20,6 @@ constexpr size_t kResultChunk = 1 << 20;  // result text per resultData message
 
 AzureError query_expression_error(const std::string& why) {
   return AzureError(400, "ErrorProcessingQueryExpression", "Error parsing query expression: " + why);
-}
-
-// The blob's record and open descriptors of the files holding its bytes (a
-// version's files stay readable once open, even if a writer replaces it).
-struct OpenBlob {
-  BlobRecord record;
-  std::map<std::string, std::shared_ptr<int>> fds;
-};
-
-OpenBlob open_blob(Call& c) {
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    OpenBlob b{read_blob_checked(c, false), {}};
-    bool opened = true;
-    for (const auto& p : BlobFiles::locate(b.record.file, 0, uint64_t(b.record.size))) {
-      if (b.fds.count(p.name)) continue;
-      int fd = c.be.files.open(p.name);
-      if (fd < 0) {
-        opened = false;
-        break;
-      }
-      b.fds[p.name] = http::FileBody::adopt(fd);
-    }
-    if (opened) return b;
-  }
-  throw err::internal_error();
 }
 
 // Calls `feed` with the blob's bytes in order, a bounded chunk at a time;
@@ -81,7 +52,9 @@ void query_blob(Call& c) {
   } catch (const query::QueryError& e) {
     throw query_expression_error(e.what());
   }
-  OpenBlob blob = open_blob(c);
+  OpenBlob blob = read_and_open_blob(
+      c, [&] { return read_blob_checked(c, false); },
+      [](const BlobRecord& b) { return std::pair<uint64_t, uint64_t>{0, uint64_t(b.size)}; });
   const BlobRecord& b = blob.record;
   if (b.blob_type == "PageBlob") throw err::invalid_blob_type();
   require_online(b, c.ctx.now_us);

@@ -105,7 +105,7 @@ char one_char(const pugi::xml_node& config, const char* name, char fallback) {
   if (!n) return fallback;
   std::string v = n.child_value();
   if (v.size() > 1) throw err::invalid_xml_node_value(name, v);
-  return v.empty() ? (std::string_view(name) == "EscapeChar" ? 0 : fallback) : v[0];
+  return v.empty() ? fallback : v[0];
 }
 
 // A <Format> of a query's input or output; `present` tells whether it was given.
