@@ -121,8 +121,11 @@ void check_delegation_key(const SasToken& t, int64_t now_us) {
   }
 }
 
+// `snapshot` / `version_id`: what the request's ?snapshot= / ?versionid= name; a
+// SAS for one snapshot (sr=bs) or version (sr=bv) signs that time.
 void check_service_sas(const SasToken& t, const Account& account, const std::string& container,
-                       const std::string& blob, const std::string& snapshot, const OperationInfo& op,
+                       const std::string& blob, const std::string& snapshot, const std::string& version_id,
+                       const OperationInfo& op,
                        const std::string& remote, bool secure, int64_t now_us, const ContainerLoader& load,
                        const SignedRequestPart& signed_request = {}) {
   if (container.empty()) throw err::authorization_resource_type_mismatch();
@@ -132,7 +135,8 @@ void check_service_sas(const SasToken& t, const Account& account, const std::str
   }
   if (blob_scoped && blob.empty()) throw err::authorization_resource_type_mismatch();
   std::string resource = sas_canonical_resource(account.name, container, blob_scoped ? blob : "");
-  auto sts = service_sas_string_to_sign(t, resource, t.sr == "bs" ? snapshot : "", signed_request);
+  auto sts = service_sas_string_to_sign(t, resource, t.sr == "bs" ? snapshot : t.sr == "bv" ? version_id : "",
+                                       signed_request);
   if (!sts) throw err::authentication_failed("Signed version is not supported.");
   if (t.user_delegation()) {
     check_delegation_key(t, now_us);
@@ -180,7 +184,9 @@ bool public_allows(const std::string& level, Operation op) {
 void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoader& load_container,
                bool accept_bearer_tokens) {
   if (ctx.op == Operation::kPreflight) return;
-  const OperationInfo& op = info(ctx.op);
+  OperationInfo op = info(ctx.op);
+  // Deleting a previous version takes its own SAS permission: x (delete version).
+  if (ctx.op == Operation::kDeleteBlob && !ctx.version_id.empty()) op.sas_perms = "x";
   if (const std::string* header = req.headers.find("authorization")) {
     if (accept_bearer_tokens && header->rfind("Bearer ", 0) == 0) {
       if (!req.secure) {
@@ -199,7 +205,7 @@ void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoa
       auto signed_request = sas_signed_request_part(
           *sas, [&](const std::string& name) { return req.headers.get(name); },
           [&](const std::string& name) { return req.query_param(name).value_or(""); });
-      check_service_sas(*sas, *ctx.acct, ctx.container, ctx.blob, ctx.snapshot, op, req.remote_address,
+      check_service_sas(*sas, *ctx.acct, ctx.container, ctx.blob, ctx.snapshot, ctx.version_id, op, req.remote_address,
                         req.secure, ctx.now_us, load_container, signed_request);
     }
     return;
@@ -218,7 +224,7 @@ void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoa
 
 void authorize_sas_read(const std::vector<std::pair<std::string, std::string>>& query, const Account& account,
                         const std::string& container, const std::string& blob, const std::string& snapshot,
-                        const std::string& remote_address, bool secure, int64_t now_us,
+                        const std::string& version_id, const std::string& remote_address, bool secure, int64_t now_us,
                         const ContainerLoader& load_container) {
   auto sas = parse_sas(query);
   const OperationInfo& op = info(Operation::kGetBlob);
@@ -230,7 +236,7 @@ void authorize_sas_read(const std::vector<std::pair<std::string, std::string>>& 
   if (sas->is_account()) {
     check_account_sas(*sas, account, op, remote_address, secure, now_us);
   } else {
-    check_service_sas(*sas, account, container, blob, snapshot, op, remote_address, secure, now_us,
+    check_service_sas(*sas, account, container, blob, snapshot, version_id, op, remote_address, secure, now_us,
                       load_container);
   }
 }

@@ -23,12 +23,12 @@ void authorize(const http::Request& req, RequestContext& ctx, const ContainerLoa
                bool accept_bearer_tokens);
 
 // Verifies a SAS (service or account) of this service for reading the blob
-// `container`/`blob` — the source of Copy Blob given as a URL. Throws
+// `container`/`blob` (its `snapshot` or `version_id`) — the source of Copy Blob given as a URL. Throws
 // CannotVerifyCopySource-style errors are left to the caller: this throws the
 // same errors authorize() would.
 void authorize_sas_read(const std::vector<std::pair<std::string, std::string>>& query, const Account& account,
                         const std::string& container, const std::string& blob, const std::string& snapshot,
-                        const std::string& remote_address, bool secure, int64_t now_us,
+                        const std::string& version_id, const std::string& remote_address, bool secure, int64_t now_us,
                         const ContainerLoader& load_container);
 
 }  // namespace kiln::blob

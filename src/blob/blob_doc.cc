@@ -178,6 +178,7 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
     if (key == "rhtier") return r.string(b.rehydrate_tier);
     if (key == "rhprio") return r.string(b.rehydrate_priority);
     if (key == "rhdone") return r.integer(b.rehydrate_done_us);
+    if (key == "vid") return r.string(b.version_id);
     if (key == "pages") return r.string(b.page_ranges);
     if (key == "seq") return r.integer(b.sequence_number);
     if (key == "incr") {
@@ -326,6 +327,7 @@ std::string write_blob_doc(const BlobRecord& b) {
     }
     if (b.tier_changed_us) o.num("tchg", b.tier_changed_us);
     o.str("tier", b.access_tier).str("type", b.blob_type);
+    if (!b.version_id.empty()) o.str("vid", b.version_id);
   }
   return out;
 }

@@ -97,6 +97,7 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   in.rehydrate_tier = "Cool";
   in.rehydrate_priority = "High";
   in.rehydrate_done_us = 8;
+  in.version_id = "2026-11-22T07:38:14.1234567Z";
   in.tags["Project"] = "kiln";
   in.tags["project"] = "";  // tag keys are case-sensitive
   in.copy_id = "cid";
@@ -129,6 +130,7 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   EXPECT_EQ(out.rehydrate_tier, in.rehydrate_tier);
   EXPECT_EQ(out.rehydrate_priority, in.rehydrate_priority);
   EXPECT_EQ(out.rehydrate_done_us, in.rehydrate_done_us);
+  EXPECT_EQ(out.version_id, in.version_id);
   EXPECT_EQ(out.tags, in.tags);
   EXPECT_EQ(out.copy_id, in.copy_id);
   EXPECT_EQ(out.copy_source, in.copy_source);

@@ -13,6 +13,7 @@
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
+#include "blob/versions.h"
 #include "core/crypto.h"
 #include "core/time_format.h"
 
@@ -163,6 +164,7 @@ void put_blob(Call& c) {
   struct Written {
     std::string etag;
     int64_t last_modified_us = 0;
+    std::string version_id;
   };
   auto written = std::make_shared<Written>();
   // Runs on the store's writer thread, maybe after this function returned:
@@ -190,7 +192,7 @@ void put_blob(Call& c) {
     b.props = props;
     if (type == "BlockBlob" && b.props.content_md5.empty()) b.props.content_md5 = md5;
     b.metadata = meta;
-    bool kept = old && keep_overwritten(w, *old, c.ctx.now_us);
+    bool kept = old && keep_replaced(w, c.be.versioning, *old, c.ctx.now_us);
     w.put_blob(b);
     std::vector<std::string> doomed;
     if (old && !kept && !old->file.empty()) doomed.push_back(old->file);
@@ -201,6 +203,7 @@ void put_blob(Call& c) {
     if (use_file) w.sync_dir_before_commit(c.be.files.dir());
     written->etag = b.etag;
     written->last_modified_us = b.last_modified_us;
+    written->version_id = b.version_id;
   };
   auto respond = [=](Call& c) {
     c.res.status = 201;
@@ -208,6 +211,7 @@ void put_blob(Call& c) {
     c.res.headers.set("Last-Modified", http_date(written->last_modified_us));
     if (type == "BlockBlob") c.res.headers.set("Content-MD5", md5);
     c.res.headers.set("x-ms-request-server-encrypted", "true");
+    if (!written->version_id.empty()) c.res.headers.set("x-ms-version-id", written->version_id);
   };
   if (!use_file) return commit_then_respond(c, std::move(commit), std::move(respond));
   try {
@@ -223,10 +227,13 @@ void delete_blob(Call& c) {
   std::string ds = c.req.headers.get("x-ms-delete-snapshots");
   if (!ds.empty() && ds != "include" && ds != "only") throw err::invalid_header_value("x-ms-delete-snapshots", ds);
   if (!ds.empty() && !c.ctx.snapshot.empty()) throw err::invalid_query_parameter_value("snapshot", c.ctx.snapshot);
+  if (!ds.empty() && !c.ctx.version_id.empty()) throw err::invalid_query_parameter_value("versionid", c.ctx.version_id);
   Conditions cond = parse_conditions(c.req.headers);
   int64_t days = 0;
+  bool versioned = false;  // the current version was kept as a previous one
   c.be.store.write([&](MetadataWriter& w) {
     BlobRecord b = require_blob(w, c.ctx);
+    if (!c.ctx.version_id.empty() && b.snapshot.empty()) throw err::operation_not_allowed_on_root_blob();
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     check_if_tags(c.req.headers, b.tags);
     days = delete_retention_days(w, c.ctx.account);
@@ -245,7 +252,7 @@ void delete_blob(Call& c) {
       }
       w.delete_blob(b.account, b.container, b.name, snapshot);
     };
-    if (!c.ctx.snapshot.empty()) {
+    if (!b.snapshot.empty()) {  // a snapshot or a previous version
       remove(b.snapshot, b.file);
       remove_files_after_commit(w, c.be, std::move(doomed));
       return;
@@ -263,14 +270,20 @@ void delete_blob(Call& c) {
         if (s.name == b.name && !s.snapshot.empty()) remove(s.snapshot, s.file);
     }
     if (ds != "only") {
-      remove("", b.file);
+      if (c.be.versioning) {  // the deleted blob lives on as a previous version, files and all
+        keep_as_previous_version(w, b);
+        w.delete_blob(b.account, b.container, b.name, "");
+        versioned = true;
+      } else {
+        remove("", b.file);
+      }
       for (const auto& blk : w.list_blocks(b.account, b.container, b.name)) doomed.push_back(blk.file);
       w.delete_blocks(b.account, b.container, b.name);
     }
     remove_files_after_commit(w, c.be, std::move(doomed));
   });
   c.res.status = 202;
-  c.res.headers.set("x-ms-delete-type-permanent", days > 0 ? "false" : "true");
+  c.res.headers.set("x-ms-delete-type-permanent", days > 0 || versioned ? "false" : "true");
 }
 
 void undelete_blob(Call& c) {
@@ -300,7 +313,7 @@ void undelete_blob(Call& c) {
   });
 }
 
-// Shared shape of the small read-modify-write blob operations.
+// Shared shape of the small read-modify-write blob operations: fn(record, writer).
 template <class Fn>
 BlobRecord modify_blob(Call& c, Fn&& fn) {
   no_snapshot(c.ctx);
@@ -311,7 +324,7 @@ BlobRecord modify_blob(Call& c, Fn&& fn) {
     BlobRecord b = require_blob(w, c.ctx, true);
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     check_if_tags(c.req.headers, b.tags);
-    fn(b);
+    fn(b, w);
     w.put_blob(b);
     out = std::move(b);
   });
@@ -321,7 +334,7 @@ BlobRecord modify_blob(Call& c, Fn&& fn) {
 void set_blob_properties(Call& c) {
   if (is_page_blob_properties(c.req.headers)) return set_page_blob_properties(c);
   BlobProperties props = read_content_properties(c.req.headers, false);
-  BlobRecord b = modify_blob(c, [&](BlobRecord& b) {
+  BlobRecord b = modify_blob(c, [&](BlobRecord& b, MetadataWriter&) {
     check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
     require_online(b, c.ctx.now_us);
     b.props = props;  // Azure clears the content headers that are not sent
@@ -341,20 +354,33 @@ void get_blob_metadata(Call& c) {
 
 void set_blob_metadata(Call& c) {
   Metadata meta = read_metadata(c.req.headers);
-  BlobRecord b = modify_blob(c, [&](BlobRecord& b) {
-    check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
-    require_online(b, c.ctx.now_us);
-    b.metadata = meta;
-    b.etag = new_etag();
-    b.last_modified_us = c.ctx.now_us;
-  });
+  std::vector<std::string> linked;  // the previous version's own links to the bytes (versioning)
+  BlobRecord b;
+  try {
+    b = modify_blob(c, [&](BlobRecord& b, MetadataWriter& w) {
+      check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+      require_online(b, c.ctx.now_us);
+      if (c.be.versioning) {  // new metadata makes a new version
+        keep_as_previous_version(w, b, &c.be.files, &linked);
+        b.version_id = next_version_id(b, c.ctx.now_us);
+      }
+      b.metadata = meta;
+      b.etag = new_etag();
+      b.last_modified_us = c.ctx.now_us;
+    });
+  } catch (...) {
+    if (may_discard_files())
+      for (const auto& f : linked) c.be.files.remove(f);
+    throw;
+  }
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   c.res.headers.set("x-ms-request-server-encrypted", "true");
+  add_version_header(b, c.res);
 }
 
 void lease_blob(Call& c) {
-  BlobRecord b = modify_blob(c, [&](BlobRecord& b) { apply_lease_action(b.lease, c.req, c.ctx.now_us, c.res); });
+  BlobRecord b = modify_blob(c, [&](BlobRecord& b, MetadataWriter&) { apply_lease_action(b.lease, c.req, c.ctx.now_us, c.res); });
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
 }
@@ -395,6 +421,7 @@ void snapshot_blob(Call& c) {
       require_online(base, c.ctx.now_us);
       BlobRecord s = base;
       s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);
+      s.version_id.clear();  // snapshots are not versions
       if (w.get_blob(s.account, s.container, s.name, s.snapshot)) throw err::snapshot_operation_rate_exceeded();
       s.lease = LeaseRecord{};
       if (meta_sent) s.metadata = meta;

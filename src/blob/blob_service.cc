@@ -17,6 +17,7 @@
 #include "blob/sas.h"
 #include "blob/page_layout.h"
 #include "blob/spooled_body.h"
+#include "blob/versions.h"
 #include "blob/sqlite_metadata_store.h"
 #include "core/crypto.h"
 #include "core/file_util.h"
@@ -199,7 +200,8 @@ BlobService::BlobService(BlobServiceOptions options) : impl_(std::make_unique<Im
   m.store = std::make_unique<SqliteMetadataStore>(m.root + "/metadata.db", durable);
   m.files = std::make_unique<BlobFiles>(m.root + "/data", durable);
   m.backend = std::make_unique<Backend>(
-      Backend{*m.store, *m.files, *m.options.accounts, m.options.container_soft_delete_days});
+      Backend{*m.store, *m.files, *m.options.accounts, m.options.container_soft_delete_days,
+              m.options.versioning});
   m.block_expiry_us = env_seconds("KILN_BLOB_BLOCK_EXPIRY_SECONDS", 7 * 24 * 3600) * 1000000;
   m.retention_day_us = env_seconds("KILN_BLOB_RETENTION_DAY_SECONDS", 24 * 3600) * 1000000;
   // Files written but never committed (a crash mid-upload) are not referenced: remove them.
@@ -241,6 +243,7 @@ void BlobService::admit(const http::Request& req, RequestContext& ctx) {
     throw err::unsupported_http_verb();
   }
   const OperationInfo& op = info(ctx.op);
+  check_snapshot_and_version(ctx);
   if (ctx.op != Operation::kPreflight) {
     if (op.resource != ResourceType::kService && ctx.op != Operation::kGetAccountInfo) check_container_name(ctx.container);
     if (op.resource == ResourceType::kObject) check_blob_name(ctx.blob);

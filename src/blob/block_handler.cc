@@ -10,6 +10,7 @@
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
+#include "blob/versions.h"
 #include "blob/xml_parse.h"
 #include "blob/xml_util.h"
 #include "core/crypto.h"
@@ -203,7 +204,7 @@ void put_block_list(Call& c) {
       b.props = props;
       b.metadata = meta;
       b.committed_blocks = blocks;
-      bool kept = now_old && keep_overwritten(w, *now_old, c.ctx.now_us);
+      bool kept = now_old && keep_replaced(w, c.be.versioning, *now_old, c.ctx.now_us);
       w.put_blob(b);
       std::vector<std::string> doomed;
       if (now_old && !kept && !now_old->file.empty()) doomed.push_back(now_old->file);
@@ -223,6 +224,7 @@ void put_block_list(Call& c) {
     c.res.headers.set("ETag", out.etag);
     c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
     c.res.headers.set("x-ms-request-server-encrypted", "true");
+    add_version_header(out, c.res);
     return;
   }
 }

@@ -12,6 +12,7 @@
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
+#include "blob/versions.h"
 #include "core/crypto.h"
 #include "core/text.h"
 #include "core/time_format.h"
@@ -21,7 +22,7 @@ namespace kiln::blob {
 namespace {
 
 struct Source {
-  std::string account, container, blob, snapshot;
+  std::string account, container, blob, snapshot, version_id;
   std::vector<std::pair<std::string, std::string>> query;
 };
 
@@ -66,7 +67,9 @@ std::optional<Source> parse_source(const Call& c, const std::string& source_url)
   RequestContext sctx;
   if (!local || !parse_location(fake, sctx) || !c.be.accounts.find(sctx.account)) return std::nullopt;
   if (sctx.container.empty() || sctx.blob.empty()) throw err::invalid_header_value("x-ms-copy-source", source_url);
-  return Source{sctx.account, sctx.container, sctx.blob, sctx.snapshot, *query};
+  sctx.op = Operation::kGetBlob;
+  check_snapshot_and_version(sctx);
+  return Source{sctx.account, sctx.container, sctx.blob, sctx.snapshot, sctx.version_id, *query};
 }
 
 // x-ms-source-range ("bytes=start-end"), if sent.
@@ -130,7 +133,7 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
   // Shared Key of the same account reads the source; otherwise a SAS or public access must.
   bool same_account_key = c.req.headers.has("authorization") && src.account == c.ctx.account;
   if (!same_account_key) {
-    authorize_sas_read(src.query, *src_account, src.container, src.blob, src.snapshot, c.req.remote_address,
+    authorize_sas_read(src.query, *src_account, src.container, src.blob, src.snapshot, src.version_id, c.req.remote_address,
                        c.req.secure, c.ctx.now_us, [&] {
                          std::optional<ContainerRecord> rec;
                          c.be.store.read([&](MetadataReader& r) { rec = r.get_container(src.account, src.container); });
@@ -140,8 +143,13 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
   BlobRecord& source = out.record;
   c.be.store.read([&](MetadataReader& r) {
     if (!r.get_container(src.account, src.container)) throw err::container_not_found();
-    if (is_deleted_snapshot(src.snapshot)) throw err::blob_not_found();
-    auto b = r.get_blob(src.account, src.container, src.blob, src.snapshot, true);
+    RequestContext at;
+    at.account = src.account;
+    at.container = src.container;
+    at.blob = src.blob;
+    at.version_id = src.version_id;
+    auto b = src.version_id.empty() ? r.get_blob(src.account, src.container, src.blob, src.snapshot, true)
+                                    : get_version(r, at, true);
     if (!b) throw err::blob_not_found();
     source = std::move(*b);
   });
@@ -317,6 +325,7 @@ void incremental_copy_blob(Call& c) {
       if (w.get_blob(s.account, s.container, s.name, s.snapshot)) throw err::snapshot_operation_rate_exceeded();
       s.file = snapshot_file;
       s.lease = LeaseRecord{};
+      s.version_id.clear();  // snapshots are not versions
       b.copy_destination_snapshot = s.copy_destination_snapshot = s.snapshot;
       w.put_blob(s);
       w.put_blob(b);
@@ -420,7 +429,7 @@ void copy_into(Call& c, bool put_from_url) {
       b.rehydrate_priority.clear();
       b.sealed = b.blob_type == "AppendBlob" && lower(c.req.headers.get("x-ms-seal-blob")) == "true";
       std::vector<std::string> doomed;
-      if (old && !keep_overwritten(w, *old, c.ctx.now_us) && !old->file.empty()) doomed.push_back(old->file);
+      if (old && !keep_replaced(w, c.be.versioning, *old, c.ctx.now_us) && !old->file.empty()) doomed.push_back(old->file);
       if (put_from_url) {
         b.blob_type = "BlockBlob";
         b.append_count = 0;
@@ -454,6 +463,7 @@ void copy_into(Call& c, bool put_from_url) {
   }
   c.res.headers.set("ETag", out.etag);
   c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
+  add_version_header(out, c.res);
   if (put_from_url) {
     c.res.status = 201;
     if (!md5.empty() || !out.props.content_md5.empty()) c.res.headers.set("Content-MD5", md5.empty() ? out.props.content_md5 : md5);

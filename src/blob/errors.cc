@@ -191,6 +191,9 @@ AzureError unsupported_query_parameter(const std::string& name) {
 }
 AzureError invalid_http_verb() { return make(400, "InvalidHttpVerb", "The HTTP verb specified is invalid - it is not recognized by the server."); }
 AzureError blob_archived() { return make(409, "BlobArchived", "This operation is not permitted on an archived blob."); }
+AzureError operation_not_allowed_on_root_blob() {
+  return make(403, "OperationNotAllowedOnRootBlob", "This operation is not permitted on the current version of the blob.");
+}
 AzureError blob_being_rehydrated() {
   return make(409, "BlobBeingRehydrated", "This operation is not permitted because the blob is being rehydrated.");
 }

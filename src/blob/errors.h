@@ -96,6 +96,8 @@ AzureError operation_not_allowed_on_incremental_copy_blob();
 // Access tiers (access_tier.h).
 AzureError blob_archived();
 AzureError blob_being_rehydrated();
+// Versions (versions.h): the current version may not be deleted by its id.
+AzureError operation_not_allowed_on_root_blob();
 // Bearer tokens (kiln serve --oauth): 401 with why the token was refused.
 AzureError invalid_authentication_info(const std::string& why);
 AzureError cors_preflight_failure();

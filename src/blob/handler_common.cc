@@ -12,6 +12,7 @@
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
+#include "blob/versions.h"
 #include "core/crypto.h"
 #include "core/file_util.h"
 
@@ -25,8 +26,8 @@ ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx) 
 
 BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_blocks) {
   if (!r.get_container(ctx.account, ctx.container)) throw err::container_not_found();
-  if (is_deleted_snapshot(ctx.snapshot)) throw err::blob_not_found();  // only Undelete Blob reaches those
-  auto b = r.get_blob(ctx.account, ctx.container, ctx.blob, ctx.snapshot, with_blocks);
+  auto b = ctx.version_id.empty() ? r.get_blob(ctx.account, ctx.container, ctx.blob, ctx.snapshot, with_blocks)
+                                  : get_version(r, ctx, with_blocks);
   if (!b) throw err::blob_not_found();
   return std::move(*b);
 }
@@ -265,6 +266,7 @@ void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, cons
   b.name = c.ctx.blob;
   b.etag = new_etag();
   b.last_modified_us = c.ctx.now_us;
+  b.version_id = c.be.versioning ? next_version_id(old, c.ctx.now_us) : "";
 }
 
 }  // namespace kiln::blob

@@ -33,6 +33,7 @@ struct Backend {
   BlobFiles& files;
   const AccountRegistry& accounts;
   int container_soft_delete_days = 0;  // kiln serve --container-soft-delete-days
+  bool versioning = false;             // kiln serve --blob-versioning (versions.h)
 };
 
 struct Call {
@@ -58,7 +59,8 @@ void commit_then_respond(Call& c, Commit commit, std::function<void(Call&)> resp
 
 // The addressed container, or ContainerNotFound.
 ContainerRecord require_container(MetadataReader& r, const RequestContext& ctx);
-// The addressed blob (or its ?snapshot=), or BlobNotFound; checks the container first.
+// The addressed blob (or its ?snapshot=, or the version ?versionid= names), or
+// BlobNotFound; checks the container first.
 BlobRecord require_blob(MetadataReader& r, const RequestContext& ctx, bool with_blocks = false);
 // The addressed blob for an operation that reads it: If-* conditions (a failed
 // If-Modified-Since / If-None-Match is 304 when `not_modified_304`, else 412),
@@ -121,7 +123,8 @@ std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t off
 // Makes `b` the next current version of the blob the call addresses: its name from
 // the request; lease and creation time carried over from `old` (whose lease the
 // request must hold, LeaseIdMissing / LeaseIdMismatchWithBlobOperation otherwise);
-// a new ETag and Last-Modified. Other fields are the caller's.
+// a new ETag and Last-Modified; a new version id when versioning is on. Other
+// fields are the caller's.
 void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, const Call& c);
 
 // Commits `commit` for a version whose data files (`created`) were written

@@ -1,5 +1,6 @@
 // List Blobs, flat and hierarchical (delimiter), with paging markers and the
-// include= options metadata, snapshots, uncommittedblobs and copy.
+// include= options metadata, snapshots, uncommittedblobs, copy, tags, deleted,
+// versions and deletedwithversions.
 #include <algorithm>
 #include <variant>
 
@@ -10,6 +11,7 @@
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
 #include "blob/tags.h"
+#include "blob/versions.h"
 #include "blob/xml_util.h"
 #include "core/time_format.h"
 
@@ -18,6 +20,8 @@ namespace {
 
 struct Include {
   bool metadata = false, snapshots = false, uncommitted = false, copy = false, tags = false, deleted = false;
+  bool versions = false;
+  bool deleted_with_versions = false;  // blobs whose current version was deleted, by their newest-seen version
 };
 
 Include read_include(const http::Request& req) {
@@ -34,9 +38,10 @@ Include read_include(const http::Request& req) {
     else if (item == "copy") inc.copy = true;
     else if (item == "tags") inc.tags = true;
     else if (item == "deleted") inc.deleted = true;
-    else if (item == "versions" || item == "immutabilitypolicy" ||
-             item == "legalhold" || item == "deletedwithversions" || item.empty()) {
-      // Accepted: Kiln has no versions, so nothing extra to list.
+    else if (item == "versions") inc.versions = true;
+    else if (item == "deletedwithversions") inc.deleted_with_versions = true;
+    else if (item == "immutabilitypolicy" || item == "legalhold" || item.empty()) {
+      // Accepted: Kiln has no immutability policies or legal holds to list.
     } else {
       throw err::invalid_query_parameter_value("include", v);
     }
@@ -51,6 +56,7 @@ struct Entry {
   const BlobRecord* blob = nullptr;  // in `pages` of list_blobs: records are never moved
   bool is_prefix = false;
   bool uncommitted = false;
+  bool versions_only = false;  // include=deletedwithversions: a blob with no current version
 };
 
 void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us) {
@@ -64,7 +70,14 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
   const bool deleted = is_deleted_snapshot(b.snapshot);
   if (deleted) x.elem("Deleted", "true");
   std::string snapshot = deleted ? original_snapshot(b.snapshot) : b.snapshot;
-  if (!snapshot.empty()) x.elem("Snapshot", snapshot);
+  if (e.versions_only) {
+    x.elem("HasVersionsOnly", "true");
+  } else if (is_version_key(snapshot)) {
+    x.elem("VersionId", version_of_key(snapshot));
+  } else {
+    if (!snapshot.empty()) x.elem("Snapshot", snapshot);
+    if (!b.version_id.empty()) x.elem("VersionId", b.version_id).elem("IsCurrentVersion", "true");
+  }
   std::string etag = b.etag.size() >= 2 ? b.etag.substr(1, b.etag.size() - 2) : b.etag;
   x.open("Properties")
       .elem("Creation-Time", http_date(b.created_us))
@@ -134,6 +147,7 @@ void list_blobs(Call& c) {
   std::vector<Entry> out;  // up to max + 1 (the extra one becomes NextMarker)
   out.reserve(std::min<size_t>(max + 1, 5001));
   std::string last_prefix;
+  std::string versions_only_name;  // the blob whose versions were last looked at for deletedwithversions
   c.be.store.read([&](MetadataReader& r) {
     require_container(r, c.ctx);
     bool done = false;
@@ -145,23 +159,35 @@ void list_blobs(Call& c) {
       q.start_after_snapshot = cursor_snap;
       q.include_snapshots = inc.snapshots;
       q.include_deleted = inc.deleted;
-      q.limit = want;
+      q.include_versions = inc.versions || inc.deleted_with_versions;
+      // Rows the listing may skip (versions not asked for): fetch more per query.
+      bool may_skip = !inc.versions && (inc.deleted_with_versions || inc.deleted);
+      q.limit = may_skip ? std::max<size_t>(want, 256) : want;
       const auto& recs = pages.emplace_back(r.list_blobs(c.ctx.account, c.ctx.container, q));
       std::vector<Entry> batch;
       batch.reserve(recs.size());
-      bool recs_full = recs.size() == want;
+      bool recs_full = recs.size() == q.limit;
       for (const auto& b : recs) {
         Entry e;
         e.name = b.name;
         e.snap_key = b.snapshot.empty() ? "~" : b.snapshot;
         e.blob = &b;
+        if (!inc.versions && (is_version_key(b.snapshot) || is_version_key(original_snapshot(b.snapshot)))) {
+          // Versions asked for by deletedwithversions only: a blob without a
+          // current version is listed once, at its first version (a marker
+          // there resumes with it; its later versions are skipped).
+          if (!inc.deleted_with_versions || !is_version_key(b.snapshot) || b.name == versions_only_name) continue;
+          versions_only_name = b.name;
+          if (r.get_blob(c.ctx.account, c.ctx.container, b.name, "")) continue;
+          e.versions_only = true;
+        }
         batch.push_back(std::move(e));
       }
       bool staged_full = false;
       if (inc.uncommitted) {
         auto names = r.list_staged_blob_names(c.ctx.account, c.ctx.container, prefix, cursor_name, want);
         staged_full = names.size() == want;
-        std::string last_rec = recs_full && !batch.empty() ? batch.back().name : "";
+        std::string last_rec = recs_full && !recs.empty() ? recs.back().name : "";
         std::string last_staged = staged_full && !names.empty() ? names.back() : "";
         for (auto& n : names) {
           if (n == cursor_name && cursor_snap > "~") continue;
@@ -180,7 +206,12 @@ void list_blobs(Call& c) {
         }
         std::sort(batch.begin(), batch.end(), entry_before);
       }
-      if (batch.empty()) break;
+      if (batch.empty()) {
+        if (!recs_full) break;
+        cursor_name = recs.back().name;  // every row skipped: go on after them
+        cursor_snap = (recs.back().snapshot.empty() ? "~" : recs.back().snapshot) + std::string(1, '\x01');
+        continue;
+      }
       done = !recs_full && !staged_full;
       bool jumped = false;
       for (auto& e : batch) {

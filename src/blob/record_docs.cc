@@ -96,6 +96,7 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.rehydrate_tier = j.value("rhtier", "");
   b.rehydrate_priority = j.value("rhprio", "");
   b.rehydrate_done_us = j.value("rhdone", int64_t(0));
+  b.version_id = j.value("vid", "");
   b.page_ranges = j.value("pages", "");
   b.sequence_number = j.value("seq", int64_t(0));
   b.incremental_copy = j.value("incr", int64_t(0)) != 0;

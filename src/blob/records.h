@@ -104,6 +104,9 @@ struct BlobRecord {
   std::string rehydrate_tier, rehydrate_priority;
   int64_t rehydrate_done_us = 0;
   BlobTags tags;                           // blob index tags (Set Blob Tags, x-ms-tags)
+  // Blob versioning (versions.h): the id of this version, "" for a blob
+  // written while versioning was off (and for snapshots).
+  std::string version_id;
   // Copy state (copies are synchronous, so status is "success" once visible).
   std::string copy_id, copy_source, copy_status, copy_progress;
   int64_t copy_completion_us = 0;
@@ -123,6 +126,7 @@ struct ListBlobsQuery {
   std::string start_after_snapshot;
   bool include_snapshots = false;
   bool include_deleted = false;  // soft-deleted blobs and snapshots (soft_delete.h)
+  bool include_versions = false; // previous versions (versions.h)
   size_t limit = 5000;
 };
 

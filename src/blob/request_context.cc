@@ -48,6 +48,7 @@ bool parse_location(const http::Request& req, RequestContext& ctx) {
     if (slash != std::string::npos) ctx.blob = path.substr(slash + 1);
   }
   ctx.snapshot = req.query_param("snapshot").value_or("");
+  ctx.version_id = req.query_param("versionid").value_or("");
   return true;
 }
 

@@ -22,6 +22,7 @@ struct RequestContext {
   std::string container;   // decoded; empty for service-level requests
   std::string blob;        // decoded; empty unless blob-level
   std::string snapshot;    // ?snapshot=
+  std::string version_id;  // ?versionid= (versions.h)
   Operation op = Operation::kUnknown;
   const Account* acct = nullptr;
   int64_t now_us = 0;

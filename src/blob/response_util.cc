@@ -72,6 +72,10 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
   if (!b.props.content_md5.empty()) h.set("Content-MD5", b.props.content_md5);
   add_metadata_headers(b.metadata, h);
   if (!b.tags.empty()) h.set("x-ms-tag-count", std::to_string(b.tags.size()));
+  if (!b.version_id.empty()) {
+    h.set("x-ms-version-id", b.version_id);
+    if (b.snapshot.empty()) h.set("x-ms-is-current-version", "true");
+  }
   if (b.snapshot.empty()) {
     add_lease_headers(effective_lease(b.lease, now_us), h);
   } else {
@@ -102,6 +106,10 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
   }
   if (b.incremental_copy) h.set("x-ms-incremental-copy", "true");
   if (!b.copy_destination_snapshot.empty()) h.set("x-ms-copy-destination-snapshot", b.copy_destination_snapshot);
+}
+
+void add_version_header(const BlobRecord& b, http::Response& res) {
+  if (!b.version_id.empty()) res.headers.set("x-ms-version-id", b.version_id);
 }
 
 Metadata read_metadata(const http::Headers& h) {

@@ -50,6 +50,7 @@ bool keep_overwritten(MetadataWriter& w, const BlobRecord& old, int64_t now_us) 
   kept.deleted_us = now_us;
   kept.retention_days = days;
   kept.lease = LeaseRecord{};
+  kept.version_id.clear();  // kept as a snapshot, not a version
   w.put_blob(kept);
   return true;
 }

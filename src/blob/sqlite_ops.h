@@ -73,7 +73,8 @@ CREATE TRIGGER IF NOT EXISTS blob_data_follows_blob AFTER DELETE ON blobs WHEN o
 )sql");
 }
 
-// The base blob sorts after its snapshots (ISO times) in the key.
+// The base blob sorts after its snapshots (ISO times) and previous versions
+// ("v<time>", versions.h) in the key; soft-deleted keys ("~d…") come last.
 inline constexpr const char* kBaseSnap = "~";
 inline std::string snap_key(const std::string& snapshot) { return snapshot.empty() ? kBaseSnap : snapshot; }
 inline std::string snap_from_key(const std::string& key) { return key == kBaseSnap ? "" : key; }
@@ -182,12 +183,12 @@ class SqlOps : public MetadataWriter {
                                           const ListBlobsQuery& q) {
     Use u(sql("SELECT name, snap, file, doc FROM blobs WHERE account=?1 AND container=?2 AND name>=?3 AND name<?4 "
                 "AND (name>?5 OR (name=?5 AND snap>=?6)) "
-                "AND (snap='~' OR (?7 AND substr(snap,1,2)<>'~d') OR (?9 AND substr(snap,1,2)='~d')) "
+                "AND (snap='~' OR (?7 AND snap<'v') OR (?10 AND substr(snap,1,1)='v') OR (?9 AND substr(snap,1,2)='~d')) "
                 "ORDER BY name, snap LIMIT ?8"));
     std::string start_snap = q.start_after_snapshot.empty() ? "" : q.start_after_snapshot;
     u->bind(1, account).bind(2, container).bind(3, q.prefix).bind(4, prefix_end(q.prefix));
     u->bind(5, q.start_after).bind(6, start_snap).bind(7, q.include_snapshots ? 1 : 0).bind(8, int64_t(q.limit));
-    u->bind(9, q.include_deleted ? 1 : 0);
+    u->bind(9, q.include_deleted ? 1 : 0).bind(10, q.include_versions ? 1 : 0);
     std::vector<BlobRecord> out;
     out.reserve(std::min<size_t>(q.limit, 5000));
     while (u->step()) {
@@ -218,8 +219,8 @@ class SqlOps : public MetadataWriter {
     return out;
   }
   bool has_snapshots(const std::string& account, const std::string& container, const std::string& name) override {
-    Use u(sql("SELECT 1 FROM blobs WHERE account=? AND container=? AND name=? AND snap<>'~' "
-                "AND substr(snap,1,2)<>'~d' LIMIT 1"));
+    // Snapshot keys are ISO times: before versions' "v…", the base's "~" and deleted "~d…".
+    Use u(sql("SELECT 1 FROM blobs WHERE account=? AND container=? AND name=? AND snap<'v' LIMIT 1"));
     u->bind(1, account).bind(2, container).bind(3, name);
     return u->step();
   }

@@ -91,6 +91,10 @@ void add_serve_command(CLI::App& app) {
                   "the account's container soft delete policy)")
       ->check(CLI::Range(0, 365))
       ->envname("KILN_CONTAINER_SOFT_DELETE_DAYS");
+  cmd->add_flag("--blob-versioning", opts->config.blob_versioning,
+                "Blob service: keep every overwritten or deleted blob as a previous version, read by ?versionid= "
+                "(on Azure the account's versioning setting)")
+      ->envname("KILN_BLOB_VERSIONING");
   cmd->add_option("--tls-cert", opts->config.tls_cert, "PEM certificate chain for HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", opts->config.tls_key, "PEM private key for HTTPS")->check(CLI::ExistingFile);
   cmd->callback([opts] { std::exit(run_serve(*opts)); });

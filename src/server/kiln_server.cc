@@ -79,7 +79,8 @@ void KilnServer::start() {
   blob_opts.tls_key_file = batch_opts.tls_key_file = c.tls_key;
 
   s.blob = std::make_unique<blob::BlobService>(
-      blob::BlobServiceOptions{root + "/blob", c.in_memory, &c.accounts, c.oauth, c.container_soft_delete_days});
+      blob::BlobServiceOptions{root + "/blob", c.in_memory, &c.accounts, c.oauth, c.container_soft_delete_days,
+                                c.blob_versioning});
   blob_opts.on_bad_request = [&s](int status, const http::Request& req, http::Response& res) {
     s.blob->on_bad_request(status, req, res);
   };

@@ -22,6 +22,7 @@ struct ServerConfig {
   bool tls_dev_cert = false;    // HTTPS with a development certificate Kiln creates
   bool oauth = false;           // Blob: accept Azure AD bearer tokens over HTTPS (blob/oauth.h)
   int container_soft_delete_days = 0;  // Blob: keep deleted containers this long (blob/container_soft_delete.h)
+  bool blob_versioning = false;        // Blob: keep previous versions (blob/versions.h)
   AccountRegistry accounts;
 };
 

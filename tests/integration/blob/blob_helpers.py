@@ -41,3 +41,11 @@ def data_files(server):
     """The blob data files of a server's data directory, without the sparse
     file of zeros that page blob holes read from (always there)."""
     return {f for f in os.listdir(os.path.join(server.data_dir, "blob", "data")) if f != "zeros"}
+
+
+def error_of(call):
+    """(HTTP status, Azure error code) of a call that must fail."""
+    from azure.core.exceptions import HttpResponseError
+    with pytest.raises(HttpResponseError) as e:
+        call()
+    return e.value.status_code, e.value.error_code

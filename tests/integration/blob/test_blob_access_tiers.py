@@ -2,17 +2,9 @@
 rehydration back online (Kiln finishes it in seconds, not hours: access_tier.h)."""
 import time
 
-import pytest
-from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import RehydratePriority, StandardBlobTier
 
-from blob_helpers import container, service  # noqa: F401 (fixtures)
-
-
-def error_code(call):
-    with pytest.raises(HttpResponseError) as e:
-        call()
-    return e.value.status_code, e.value.error_code
+from blob_helpers import container, error_of, service  # noqa: F401 (fixtures)
 
 
 def wait_online(blob, timeout_s=15):
@@ -37,7 +29,7 @@ def test_online_tiers_are_recorded(container):
     c2 = container.get_blob_client("cold-on-upload")
     c2.upload_blob(b"y", standard_blob_tier=StandardBlobTier.Cold)
     assert c2.get_blob_properties().blob_tier == "Cold"
-    assert error_code(lambda: b.set_standard_blob_tier("P10")) == (400, "InvalidHeaderValue")
+    assert error_of(lambda: b.set_standard_blob_tier("P10")) == (400, "InvalidHeaderValue")
 
 
 def test_an_archived_blob_is_offline_but_its_properties_are_not(container):
@@ -48,12 +40,12 @@ def test_an_archived_blob_is_offline_but_its_properties_are_not(container):
     assert p.blob_tier == "Archive" and p.archive_status is None and p.etag == etag  # a tier change keeps the ETag
     assert p.metadata == {"k": "v"} and b.get_blob_tags() == {"t": "1"}
     assert [x.blob_tier for x in container.list_blobs()] == ["Archive"]
-    assert error_code(lambda: b.download_blob()) == (409, "BlobArchived")
-    assert error_code(lambda: b.set_blob_metadata({"k": "w"})) == (409, "BlobArchived")
-    assert error_code(lambda: b.set_http_headers()) == (409, "BlobArchived")
-    assert error_code(lambda: b.create_snapshot()) == (409, "BlobArchived")
+    assert error_of(lambda: b.download_blob()) == (409, "BlobArchived")
+    assert error_of(lambda: b.set_blob_metadata({"k": "w"})) == (409, "BlobArchived")
+    assert error_of(lambda: b.set_http_headers()) == (409, "BlobArchived")
+    assert error_of(lambda: b.create_snapshot()) == (409, "BlobArchived")
     other = container.get_blob_client("sync-copy")
-    assert error_code(lambda: other.upload_blob_from_url(b.url)) == (409, "BlobArchived")
+    assert error_of(lambda: other.upload_blob_from_url(b.url)) == (409, "BlobArchived")
     b.set_blob_tags({"t": "2"})  # tags stay writable
     assert b.get_blob_tags() == {"t": "2"}
     # An overwrite makes a new, online blob.
@@ -70,9 +62,9 @@ def test_uploading_straight_to_archive(container):
     staged = container.get_blob_client("archived-block-list")
     staged.stage_block("YQ==", b"abc")
     staged.commit_block_list(["YQ=="], standard_blob_tier=StandardBlobTier.Archive)
-    assert error_code(lambda: staged.download_blob()) == (409, "BlobArchived")
+    assert error_of(lambda: staged.download_blob()) == (409, "BlobArchived")
     # A new block list may not reuse an archived blob's blocks (that reads them) ...
-    assert error_code(lambda: staged.commit_block_list(["YQ=="])) == (409, "BlobArchived")
+    assert error_of(lambda: staged.commit_block_list(["YQ=="])) == (409, "BlobArchived")
     # ... but may replace it with newly staged ones.
     staged.stage_block("Yg==", b"new")
     staged.commit_block_list(["Yg=="])
@@ -88,9 +80,9 @@ def test_rehydration_by_set_blob_tier(container):
     assert p.rehydrate_priority == "Standard"
     listed = next(iter(container.list_blobs()))
     assert listed.archive_status == "rehydrate-pending-to-cool" and listed.rehydrate_priority == "Standard"
-    assert error_code(lambda: b.download_blob()) == (409, "BlobArchived")
-    assert error_code(lambda: b.set_standard_blob_tier(StandardBlobTier.Hot)) == (409, "BlobBeingRehydrated")
-    assert error_code(lambda: b.set_standard_blob_tier(StandardBlobTier.Archive)) == (409, "BlobBeingRehydrated")
+    assert error_of(lambda: b.download_blob()) == (409, "BlobArchived")
+    assert error_of(lambda: b.set_standard_blob_tier(StandardBlobTier.Hot)) == (409, "BlobBeingRehydrated")
+    assert error_of(lambda: b.set_standard_blob_tier(StandardBlobTier.Archive)) == (409, "BlobBeingRehydrated")
     b.set_standard_blob_tier(StandardBlobTier.Cool, rehydrate_priority=RehydratePriority.high)  # may speed up
     assert b.get_blob_properties().rehydrate_priority == "High"
     p = wait_online(b)
@@ -132,7 +124,7 @@ def test_copy_rehydrates_an_archived_source_into_its_destination(container):
     assert src.get_blob_properties().blob_tier == "Archive"  # the source stays archived
     # The synchronous copy cannot read an archived source.
     sync = container.get_blob_client("sync-copy")
-    assert error_code(lambda: sync.start_copy_from_url(src.url, requires_sync=True)) == (409, "BlobArchived")
+    assert error_of(lambda: sync.start_copy_from_url(src.url, requires_sync=True)) == (409, "BlobArchived")
     # A copy of an online blob keeps its tier unless told otherwise.
     cool = container.get_blob_client("cool-src")
     cool.upload_blob(b"c", standard_blob_tier=StandardBlobTier.Cool)
@@ -158,9 +150,9 @@ def test_tiers_of_snapshots(container):
     assert old.get_blob_properties().blob_tier == "Cool"
     assert b.get_blob_properties().blob_tier == "Hot"  # the base blob keeps its own
     old.set_standard_blob_tier(StandardBlobTier.Archive)
-    assert error_code(lambda: old.download_blob()) == (409, "BlobArchived")
+    assert error_of(lambda: old.download_blob()) == (409, "BlobArchived")
     # An archived snapshot does not come back online; a copy of it does.
-    assert error_code(lambda: old.set_standard_blob_tier(StandardBlobTier.Hot)) == (409, "BlobArchived")
+    assert error_of(lambda: old.set_standard_blob_tier(StandardBlobTier.Hot)) == (409, "BlobArchived")
     out = container.get_blob_client("out-of-the-archive")
     out.start_copy_from_url(old.url, standard_blob_tier=StandardBlobTier.Hot)
     assert out.download_blob().readall() == b"version one"

@@ -7,18 +7,14 @@ import subprocess
 import time
 
 import pytest
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
+
+from blob_helpers import error_of
 
 
 def client(server):
     return BlobServiceClient.from_connection_string(server.connection_string)
-
-
-def code(call):
-    with pytest.raises(HttpResponseError) as e:
-        call()
-    return e.value.status_code, e.value.error_code
 
 
 def deleted_versions(svc, name):
@@ -47,8 +43,8 @@ def test_deleted_containers_are_kept_and_restored(kiln_factory):
     assert restored.get_blob_client("dir/big").download_blob().readall() == b"b" * 300_000
     assert restored.get_container_properties().metadata == {"k": "v"}
     assert [x.id for x in restored.get_blob_client("staged").get_block_list("uncommitted")[1]] == ["YQ=="]
-    assert code(lambda: svc.undelete_container("box", second)) == (409, "ContainerAlreadyExists")
-    assert code(lambda: svc.undelete_container("box", "0" * 16)) == (404, "ContainerNotFound")
+    assert error_of(lambda: svc.undelete_container("box", second)) == (409, "ContainerAlreadyExists")
+    assert error_of(lambda: svc.undelete_container("box", "0" * 16)) == (404, "ContainerNotFound")
     assert deleted_versions(svc, "box") == [second]
     # Paged one at a time: the live container, then its deleted version.
     paged = [(c.name, bool(c.deleted)) for c in svc.list_containers(include_deleted=True, results_per_page=1)]

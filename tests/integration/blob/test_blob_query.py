@@ -3,12 +3,11 @@ answered as Azure's Avro message stream."""
 import json
 
 import pytest
-from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import (BlobSasPermissions, BlobClient, DelimitedJsonDialect, DelimitedTextDialect,
                                 StandardBlobTier, generate_blob_sas)
 from datetime import datetime, timedelta, timezone
 
-from blob_helpers import container, service  # noqa: F401 (fixtures)
+from blob_helpers import container, error_of, service  # noqa: F401 (fixtures)
 
 CSV = b"name,price,qty\napple,1.5,10\npear,2,5\n\"fig, dried\",3.25,7\nkiwi,abc,1\n"
 WITH_HEADER = DelimitedTextDialect(has_header=True)
@@ -79,24 +78,20 @@ def test_a_large_blob_streams_in_several_messages(container):
 
 
 def test_errors(kiln, fruit, container):
-    def code(call):
-        with pytest.raises(HttpResponseError) as e:
-            call()
-        return e.value.status_code, e.value.error_code
-    assert code(lambda: fruit.query_blob("SELEKT * FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
-    assert code(lambda: fruit.query_blob("SELECT name, COUNT(*) FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
+    assert error_of(lambda: fruit.query_blob("SELEKT * FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
+    assert error_of(lambda: fruit.query_blob("SELECT name, COUNT(*) FROM BlobStorage")) == (400, "ErrorProcessingQueryExpression")
     deep = "SELECT * FROM BlobStorage WHERE " + "(" * 500 + "1 = 1" + ")" * 500
-    assert code(lambda: fruit.query_blob(deep)) == (400, "ErrorProcessingQueryExpression")
-    assert code(lambda: fruit.query_blob("SELECT '" + "x" * 20000 + "' FROM BlobStorage")) == \
+    assert error_of(lambda: fruit.query_blob(deep)) == (400, "ErrorProcessingQueryExpression")
+    assert error_of(lambda: fruit.query_blob("SELECT '" + "x" * 20000 + "' FROM BlobStorage")) == \
         (400, "ErrorProcessingQueryExpression")
-    assert code(lambda: container.get_blob_client("nope").query_blob("SELECT * FROM BlobStorage")) == (404, "BlobNotFound")
-    assert code(lambda: fruit.query_blob("SELECT * FROM BlobStorage", if_match='"0x1"')) == (412, "ConditionNotMet")
+    assert error_of(lambda: container.get_blob_client("nope").query_blob("SELECT * FROM BlobStorage")) == (404, "BlobNotFound")
+    assert error_of(lambda: fruit.query_blob("SELECT * FROM BlobStorage", if_match='"0x1"')) == (412, "ConditionNotMet")
     page = container.get_blob_client("disk")
     page.create_page_blob(512)
-    assert code(lambda: page.query_blob("SELECT * FROM BlobStorage")) == (409, "InvalidBlobType")
+    assert error_of(lambda: page.query_blob("SELECT * FROM BlobStorage")) == (409, "InvalidBlobType")
     cold = container.get_blob_client("cold.csv")
     cold.upload_blob(CSV, standard_blob_tier=StandardBlobTier.Archive)
-    assert code(lambda: cold.query_blob("SELECT * FROM BlobStorage")) == (409, "BlobArchived")
+    assert error_of(lambda: cold.query_blob("SELECT * FROM BlobStorage")) == (409, "BlobArchived")
     # A SAS with read permission may query; one without may not.
     def sas_client(**perms):
         sas = generate_blob_sas(kiln.account, container.container_name, "fruit.csv", account_key=kiln.key,
@@ -104,7 +99,7 @@ def test_errors(kiln, fruit, container):
                                 expiry=datetime.now(timezone.utc) + timedelta(hours=1))
         return BlobClient.from_blob_url(f"{fruit.url}?{sas}")
     assert sas_client(read=True).query_blob("SELECT COUNT(*) FROM BlobStorage").readall() == b"5\n"
-    assert code(lambda: sas_client(write=True).query_blob("SELECT * FROM BlobStorage"))[1] == \
+    assert error_of(lambda: sas_client(write=True).query_blob("SELECT * FROM BlobStorage"))[1] == \
         "AuthorizationPermissionMismatch"
 
 
