@@ -179,6 +179,14 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
     if (key == "rhprio") return r.string(b.rehydrate_priority);
     if (key == "rhdone") return r.integer(b.rehydrate_done_us);
     if (key == "vid") return r.string(b.version_id);
+    if (key == "wormu") return r.integer(b.immutable_until_us);
+    if (key == "wormm") return r.string(b.immutability_mode);
+    if (key == "hold") {
+      int64_t hold = 0;
+      if (!r.integer(hold)) return false;
+      b.legal_hold = hold != 0;
+      return true;
+    }
     if (key == "pages") return r.string(b.page_ranges);
     if (key == "seq") return r.integer(b.sequence_number);
     if (key == "incr") {
@@ -301,6 +309,7 @@ std::string write_blob_doc(const BlobRecord& b) {
     o.str("ct", p.content_type).num("ctime", b.created_us);
     if (b.deleted_us) o.num("deleted", b.deleted_us);
     o.str("etag", b.etag);
+    if (b.legal_hold) o.num("hold", 1);
     if (b.incremental_copy) o.num("incr", 1).str("isrc", b.incremental_source_snapshot);
     {
       ObjectWriter l(o.nested("lease"));
@@ -328,6 +337,7 @@ std::string write_blob_doc(const BlobRecord& b) {
     if (b.tier_changed_us) o.num("tchg", b.tier_changed_us);
     o.str("tier", b.access_tier).str("type", b.blob_type);
     if (!b.version_id.empty()) o.str("vid", b.version_id);
+    if (b.immutable_until_us) o.str("wormm", b.immutability_mode).num("wormu", b.immutable_until_us);
   }
   return out;
 }

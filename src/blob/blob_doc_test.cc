@@ -98,6 +98,9 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   in.rehydrate_priority = "High";
   in.rehydrate_done_us = 8;
   in.version_id = "2026-11-22T07:38:14.1234567Z";
+  in.immutable_until_us = 1'800'000'000'000'000;
+  in.immutability_mode = "locked";
+  in.legal_hold = true;
   in.tags["Project"] = "kiln";
   in.tags["project"] = "";  // tag keys are case-sensitive
   in.copy_id = "cid";
@@ -131,6 +134,9 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   EXPECT_EQ(out.rehydrate_priority, in.rehydrate_priority);
   EXPECT_EQ(out.rehydrate_done_us, in.rehydrate_done_us);
   EXPECT_EQ(out.version_id, in.version_id);
+  EXPECT_EQ(out.immutable_until_us, in.immutable_until_us);
+  EXPECT_EQ(out.immutability_mode, in.immutability_mode);
+  EXPECT_TRUE(out.legal_hold);
   EXPECT_EQ(out.tags, in.tags);
   EXPECT_EQ(out.copy_id, in.copy_id);
   EXPECT_EQ(out.copy_source, in.copy_source);

@@ -7,6 +7,7 @@
 #include "blob/access_tier.h"
 #include "blob/conditions.h"
 #include "blob/handlers.h"
+#include "blob/immutability.h"
 #include "blob/lease.h"
 #include "blob/names.h"
 #include "blob/page_layout.h"
@@ -234,6 +235,7 @@ void delete_blob(Call& c) {
   c.be.store.write([&](MetadataWriter& w) {
     BlobRecord b = require_blob(w, c.ctx);
     if (!c.ctx.version_id.empty() && b.snapshot.empty()) throw err::operation_not_allowed_on_root_blob();
+    if (ds != "only") require_deletable(b, c.ctx.now_us);
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     check_if_tags(c.req.headers, b.tags);
     days = delete_retention_days(w, c.ctx.account);
@@ -266,7 +268,10 @@ void delete_blob(Call& c) {
       q.start_after = b.name;
       q.include_snapshots = true;
       q.limit = 1000000;
-      for (const auto& s : w.list_blobs(b.account, b.container, q))
+      auto snapshots_of_blob = w.list_blobs(b.account, b.container, q);
+      for (const auto& s : snapshots_of_blob)
+        if (s.name == b.name && !s.snapshot.empty()) require_deletable(s, c.ctx.now_us);  // before any is removed
+      for (const auto& s : snapshots_of_blob)
         if (s.name == b.name && !s.snapshot.empty()) remove(s.snapshot, s.file);
     }
     if (ds != "only") {
@@ -360,6 +365,7 @@ void set_blob_metadata(Call& c) {
     b = modify_blob(c, [&](BlobRecord& b, MetadataWriter& w) {
       check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
       require_online(b, c.ctx.now_us);
+      require_unprotected(b);
       if (c.be.versioning) {  // new metadata makes a new version
         keep_as_previous_version(w, b, &c.be.files, &linked);
         b.version_id = next_version_id(b, c.ctx.now_us);

@@ -91,6 +91,9 @@ void run(Call& c) {
     case Operation::kQueryBlob: return query_blob(c);
     case Operation::kSetBlobTags: return set_blob_tags(c);
     case Operation::kGetBlobTags: return get_blob_tags(c);
+    case Operation::kSetBlobImmutabilityPolicy: return set_blob_immutability_policy(c);
+    case Operation::kDeleteBlobImmutabilityPolicy: return delete_blob_immutability_policy(c);
+    case Operation::kSetBlobLegalHold: return set_blob_legal_hold(c);
     case Operation::kFindBlobsByTags:
     case Operation::kFindBlobsByTagsInContainer: return find_blobs_by_tags(c);
     case Operation::kUnsupportedService:
@@ -201,7 +204,7 @@ BlobService::BlobService(BlobServiceOptions options) : impl_(std::make_unique<Im
   m.files = std::make_unique<BlobFiles>(m.root + "/data", durable);
   m.backend = std::make_unique<Backend>(
       Backend{*m.store, *m.files, *m.options.accounts, m.options.container_soft_delete_days,
-              m.options.versioning});
+              m.options.versioning || m.options.immutability, m.options.immutability});
   m.block_expiry_us = env_seconds("KILN_BLOB_BLOCK_EXPIRY_SECONDS", 7 * 24 * 3600) * 1000000;
   m.retention_day_us = env_seconds("KILN_BLOB_RETENTION_DAY_SECONDS", 24 * 3600) * 1000000;
   // Files written but never committed (a crash mid-upload) are not referenced: remove them.

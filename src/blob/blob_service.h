@@ -27,6 +27,7 @@ struct BlobServiceOptions {
   bool oauth = false;            // accept Azure AD bearer tokens over HTTPS (oauth.h)
   int container_soft_delete_days = 0;  // 0: Delete Container deletes at once (container_soft_delete.h)
   bool versioning = false;             // keep previous versions of blobs (versions.h)
+  bool immutability = false;           // version-level immutability support (immutability.h; needs versioning)
 };
 
 class BlobService {

@@ -27,6 +27,15 @@ void check_container_conditions(const http::Headers& h, const ContainerRecord& c
   check_conditions(cond, true, c.etag, c.last_modified_us, false);
 }
 
+// Any blob, snapshot or version, also soft-deleted ones: what keeps a container
+// with version-level immutability support from being deleted.
+bool holds_any_blob(MetadataReader& r, const ContainerRecord& rec) {
+  ListBlobsQuery q;
+  q.include_snapshots = q.include_versions = q.include_deleted = true;
+  q.limit = 1;
+  return !r.list_blobs(rec.account, rec.name, q).empty();
+}
+
 }  // namespace
 
 void create_container(Call& c) {
@@ -54,6 +63,7 @@ void delete_container(Call& c) {
     ContainerRecord rec = require_container(w, c.ctx);
     check_container_conditions(c.req.headers, rec, false);
     check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, true);
+    if (c.be.immutability && holds_any_blob(w, rec)) throw err::container_immutable_storage_with_versioning_enabled();
     if (c.be.container_soft_delete_days > 0) {
       soft_delete_container(w, rec, c.ctx.now_us, c.be.container_soft_delete_days);
     } else {
@@ -83,6 +93,7 @@ void get_container_properties(Call& c) {
   c.be.store.read([&](MetadataReader& r) { rec = require_container(r, c.ctx); });
   check_lease_access(effective_lease(rec.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kContainer, false);
   add_container_headers(rec, c.ctx.now_us, c.res);
+  if (c.be.immutability) c.res.headers.set("x-ms-immutable-storage-with-versioning-enabled", "true");
 }
 
 void set_container_metadata(Call& c) {

@@ -194,6 +194,25 @@ AzureError blob_archived() { return make(409, "BlobArchived", "This operation is
 AzureError operation_not_allowed_on_root_blob() {
   return make(403, "OperationNotAllowedOnRootBlob", "This operation is not permitted on the current version of the blob.");
 }
+AzureError blob_immutable_due_to_legal_hold() {
+  return make(409, "BlobImmutableDueToLegalHold",
+              "This operation is not permitted as the blob is immutable due to one or more legal holds.");
+}
+AzureError blob_immutable_due_to_policy() {
+  return make(409, "BlobImmutableDueToPolicy", "This operation is not permitted as the blob is immutable due to a policy.");
+}
+AzureError immutability_policy_delete_on_locked_policy() {
+  return make(409, "ImmutabilityPolicyDeleteOnLockedPolicy",
+              "This operation is not permitted as the immutability policy is locked.");
+}
+AzureError container_immutable_storage_with_versioning_enabled() {
+  return make(409, "ContainerImmutableStorageWithVersioningEnabled",
+              "The requested operation is not allowed as the container has a immutable storage with versioning enabled.");
+}
+AzureError immutability_not_enabled() {
+  return make(409, "FeatureNotSupported",
+              "Version-level immutability is not enabled (start kiln serve with --blob-immutability).");
+}
 AzureError blob_being_rehydrated() {
   return make(409, "BlobBeingRehydrated", "This operation is not permitted because the blob is being rehydrated.");
 }

@@ -98,6 +98,12 @@ AzureError blob_archived();
 AzureError blob_being_rehydrated();
 // Versions (versions.h): the current version may not be deleted by its id.
 AzureError operation_not_allowed_on_root_blob();
+// Version-level immutability (immutability.h).
+AzureError blob_immutable_due_to_legal_hold();
+AzureError blob_immutable_due_to_policy();
+AzureError immutability_policy_delete_on_locked_policy();
+AzureError container_immutable_storage_with_versioning_enabled();
+AzureError immutability_not_enabled();  // Kiln started without --blob-immutability
 // Bearer tokens (kiln serve --oauth): 401 with why the token was refused.
 AzureError invalid_authentication_info(const std::string& why);
 AzureError cors_preflight_failure();

@@ -8,6 +8,7 @@
 #include <array>
 
 #include "blob/conditions.h"
+#include "blob/immutability.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
 #include "blob/soft_delete.h"
@@ -267,6 +268,9 @@ void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, cons
   b.etag = new_etag();
   b.last_modified_us = c.ctx.now_us;
   b.version_id = c.be.versioning ? next_version_id(old, c.ctx.now_us) : "";
+  ImmutabilitySettings immutability = read_immutability_headers(c.req.headers, c.ctx.now_us);
+  if (immutability.any() && !c.be.immutability) throw err::immutability_not_enabled();
+  start_immutability(b, immutability);
 }
 
 }  // namespace kiln::blob

@@ -34,6 +34,7 @@ struct Backend {
   const AccountRegistry& accounts;
   int container_soft_delete_days = 0;  // kiln serve --container-soft-delete-days
   bool versioning = false;             // kiln serve --blob-versioning (versions.h)
+  bool immutability = false;           // kiln serve --blob-immutability (immutability.h)
 };
 
 struct Call {
@@ -123,7 +124,8 @@ std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t off
 // Makes `b` the next current version of the blob the call addresses: its name from
 // the request; lease and creation time carried over from `old` (whose lease the
 // request must hold, LeaseIdMissing / LeaseIdMismatchWithBlobOperation otherwise);
-// a new ETag and Last-Modified; a new version id when versioning is on. Other
+// a new ETag and Last-Modified; a new version id when versioning is on; the
+// immutability policy and legal hold the request sets (none otherwise). Other
 // fields are the caller's.
 void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, const Call& c);
 

@@ -47,6 +47,11 @@ void set_blob_tier(Call& c);
 // query_handler.cc
 void query_blob(Call& c);
 
+// immutability_handler.cc
+void set_blob_immutability_policy(Call& c);
+void delete_blob_immutability_policy(Call& c);
+void set_blob_legal_hold(Call& c);
+
 // tags_handler.cc
 void set_blob_tags(Call& c);
 void get_blob_tags(Call& c);

@@ -1,6 +1,6 @@
 // List Blobs, flat and hierarchical (delimiter), with paging markers and the
 // include= options metadata, snapshots, uncommittedblobs, copy, tags, deleted,
-// versions and deletedwithversions.
+// versions, deletedwithversions, immutabilitypolicy and legalhold.
 #include <algorithm>
 #include <variant>
 
@@ -21,6 +21,7 @@ namespace {
 struct Include {
   bool metadata = false, snapshots = false, uncommitted = false, copy = false, tags = false, deleted = false;
   bool versions = false;
+  bool immutability_policy = false, legal_hold = false;
   bool deleted_with_versions = false;  // blobs whose current version was deleted, by their newest-seen version
 };
 
@@ -40,8 +41,9 @@ Include read_include(const http::Request& req) {
     else if (item == "deleted") inc.deleted = true;
     else if (item == "versions") inc.versions = true;
     else if (item == "deletedwithversions") inc.deleted_with_versions = true;
-    else if (item == "immutabilitypolicy" || item == "legalhold" || item.empty()) {
-      // Accepted: Kiln has no immutability policies or legal holds to list.
+    else if (item == "immutabilitypolicy") inc.immutability_policy = true;
+    else if (item == "legalhold") inc.legal_hold = true;
+    else if (item.empty()) {
     } else {
       throw err::invalid_query_parameter_value("include", v);
     }
@@ -115,6 +117,10 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
   }
   if (!b.tags.empty()) x.elem("TagCount", std::to_string(b.tags.size()));
   if (b.sealed) x.elem("Sealed", "true");
+  if (inc.immutability_policy && b.immutable_until_us) {
+    x.elem("ImmutabilityPolicyUntilDate", http_date(b.immutable_until_us)).elem("ImmutabilityPolicyMode", b.immutability_mode);
+  }
+  if (inc.legal_hold && b.legal_hold) x.elem("LegalHold", "true");
   x.close("Properties");
   if (inc.metadata) {
     x.open("Metadata");

@@ -92,6 +92,11 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
   if (comp == "pagelist" && get) return Operation::kGetPageRanges;
   if (comp == "incrementalcopy" && m == "PUT") return Operation::kIncrementalCopyBlob;
   if (comp == "query" && m == "POST") return Operation::kQueryBlob;
+  if (comp == "immutabilityPolicies") {
+    if (m == "PUT") return Operation::kSetBlobImmutabilityPolicy;
+    if (m == "DELETE") return Operation::kDeleteBlobImmutabilityPolicy;
+  }
+  if (comp == "legalhold" && m == "PUT") return Operation::kSetBlobLegalHold;
   if (comp == "page" || comp == "pagelist" || comp == "incrementalcopy" ||
       comp == "query" || comp == "expiry" || comp == "immutabilityPolicies" ||
       comp == "legalhold")
@@ -159,6 +164,9 @@ const OperationInfo& info(Operation op) {
     OP(kSetBlobTags, R::kObject, true, "t")
     OP(kGetBlobTags, R::kObject, false, "t")
     OP(kQueryBlob, R::kObject, false, "r")
+    OP(kSetBlobImmutabilityPolicy, R::kObject, true, "i")
+    OP(kDeleteBlobImmutabilityPolicy, R::kObject, true, "i")
+    OP(kSetBlobLegalHold, R::kObject, true, "i")
     OP(kUnsupportedBlob, R::kObject, true, "")
 #undef OP
     default:

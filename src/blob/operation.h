@@ -22,7 +22,8 @@ enum class Operation {
   kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kUndeleteBlob,
   kSetBlobProperties, kGetBlobMetadata,
   kSetBlobMetadata, kLeaseBlob, kSnapshotBlob, kPutBlock, kPutBlockFromUrl, kPutBlockList, kGetBlockList, kAppendBlock,
-  kAppendBlockFromUrl, kSealAppendBlob, kPutPage, kPutPageFromUrl, kGetPageRanges, kIncrementalCopyBlob, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kQueryBlob, kUnsupportedBlob,
+  kAppendBlockFromUrl, kSealAppendBlob, kPutPage, kPutPageFromUrl, kGetPageRanges, kIncrementalCopyBlob, kAbortCopyBlob, kSetBlobTier, kSetBlobTags, kGetBlobTags, kQueryBlob,
+  kSetBlobImmutabilityPolicy, kDeleteBlobImmutabilityPolicy, kSetBlobLegalHold, kUnsupportedBlob,
 };
 
 enum class ResourceType { kService, kContainer, kObject };

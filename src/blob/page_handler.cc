@@ -7,6 +7,7 @@
 
 #include "blob/conditions.h"
 #include "blob/handlers.h"
+#include "blob/immutability.h"
 #include "blob/lease.h"
 #include "blob/page_layout.h"
 #include "blob/response_util.h"
@@ -68,6 +69,7 @@ void check_page_write(const Call& c, const Conditions& cond, const BlobRecord& b
   check_conditions(cond, true, b.etag, b.last_modified_us, false);
   check_if_tags(c.req.headers, b.tags);
   check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
+  require_unprotected(b);
 }
 
 // New files for the chunks a write of `range` touches that it does not cover

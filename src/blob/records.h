@@ -107,6 +107,11 @@ struct BlobRecord {
   // Blob versioning (versions.h): the id of this version, "" for a blob
   // written while versioning was off (and for snapshots).
   std::string version_id;
+  // Version-level immutability (immutability.h): a time-based retention
+  // policy (until when, "unlocked" or "locked"; 0 / "" when none) and a legal hold.
+  int64_t immutable_until_us = 0;
+  std::string immutability_mode;
+  bool legal_hold = false;
   // Copy state (copies are synchronous, so status is "success" once visible).
   std::string copy_id, copy_source, copy_status, copy_progress;
   int64_t copy_completion_us = 0;

@@ -103,6 +103,7 @@ void list_containers(Call& c) {
         .elem("DenyEncryptionScopeOverride", "false")
         .elem("HasImmutabilityPolicy", "false")
         .elem("HasLegalHold", "false");
+    if (c.be.immutability) x.elem("ImmutableStorageWithVersioningEnabled", "true");
     if (ct.deleted_us) {
       x.elem("DeletedTime", http_date(ct.deleted_us))
           .elem("RemainingRetentionDays",

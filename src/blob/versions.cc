@@ -64,6 +64,9 @@ void check_snapshot_and_version(const RequestContext& ctx) {
     case Operation::kGetBlobTags:
     case Operation::kSetBlobTags:
     case Operation::kSetBlobTier:
+    case Operation::kSetBlobImmutabilityPolicy:
+    case Operation::kDeleteBlobImmutabilityPolicy:
+    case Operation::kSetBlobLegalHold:
       break;
     default:
       throw err::invalid_query_parameter_value("versionid", ctx.version_id);

@@ -95,6 +95,10 @@ void add_serve_command(CLI::App& app) {
                 "Blob service: keep every overwritten or deleted blob as a previous version, read by ?versionid= "
                 "(on Azure the account's versioning setting)")
       ->envname("KILN_BLOB_VERSIONING");
+  cmd->add_flag("--blob-immutability", opts->config.blob_immutability,
+                "Blob service: version-level immutability policies and legal holds on every container (turns "
+                "versioning on; on Azure the account's version-level immutability support)")
+      ->envname("KILN_BLOB_IMMUTABILITY");
   cmd->add_option("--tls-cert", opts->config.tls_cert, "PEM certificate chain for HTTPS")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", opts->config.tls_key, "PEM private key for HTTPS")->check(CLI::ExistingFile);
   cmd->callback([opts] { std::exit(run_serve(*opts)); });

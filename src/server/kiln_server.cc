@@ -80,7 +80,7 @@ void KilnServer::start() {
 
   s.blob = std::make_unique<blob::BlobService>(
       blob::BlobServiceOptions{root + "/blob", c.in_memory, &c.accounts, c.oauth, c.container_soft_delete_days,
-                                c.blob_versioning});
+                                c.blob_versioning, c.blob_immutability});
   blob_opts.on_bad_request = [&s](int status, const http::Request& req, http::Response& res) {
     s.blob->on_bad_request(status, req, res);
   };

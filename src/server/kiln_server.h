@@ -23,6 +23,7 @@ struct ServerConfig {
   bool oauth = false;           // Blob: accept Azure AD bearer tokens over HTTPS (blob/oauth.h)
   int container_soft_delete_days = 0;  // Blob: keep deleted containers this long (blob/container_soft_delete.h)
   bool blob_versioning = false;        // Blob: keep previous versions (blob/versions.h)
+  bool blob_immutability = false;      // Blob: version-level immutability, with versioning (blob/immutability.h)
   AccountRegistry accounts;
 };
 
