@@ -427,7 +427,8 @@ void snapshot_blob(Call& c) {
       require_online(base, c.ctx.now_us);
       BlobRecord s = base;
       s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);
-      s.version_id.clear();  // snapshots are not versions
+      s.version_id.clear();  // snapshots are not versions,
+      start_immutability(s, {});  // and start without a policy or hold of their own
       if (w.get_blob(s.account, s.container, s.name, s.snapshot)) throw err::snapshot_operation_rate_exceeded();
       s.lease = LeaseRecord{};
       if (meta_sent) s.metadata = meta;

@@ -35,6 +35,13 @@ def test_a_legal_hold_keeps_a_version_but_overwrites_make_new_ones(kiln_factory)
     listed = {b.version_id: b.has_legal_hold for b in box.list_blobs(include=["versions", "legalhold"])}
     assert listed == {v1: True, v2: None}
     assert blob.set_legal_hold(False)["legal_hold"] is False
+    # A snapshot starts without a hold of its own, and can get one.
+    snap = box.get_blob_client("held", snapshot=blob.create_snapshot()["snapshot"])
+    assert not snap.get_blob_properties().has_legal_hold
+    snap.set_legal_hold(True)
+    assert error_of(snap.delete_blob) == (409, "BlobImmutableDueToLegalHold")
+    snap.set_legal_hold(False)
+    snap.delete_blob()
     blob.delete_blob()  # the current version (v2) was never held
     # A container with version-level immutability support is deleted only once empty.
     assert error_of(box.delete_container) == (409, "ContainerImmutableStorageWithVersioningEnabled")
