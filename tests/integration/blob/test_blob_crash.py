@@ -24,6 +24,23 @@ def client(server):
                                                     max_single_put_size=1024 * 1024, max_block_size=512 * 1024)
 
 
+def kill9_while_running(server, worker, workers, acked, stop):
+    """Runs `worker(i)` on threads until about 60 writes are acknowledged (in `acked`),
+    kills the server with SIGKILL mid-flight, stops the workers and starts the server again."""
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while len(acked) < 60 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.kill9()
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(acked) >= 20, "too few writes completed before the kill"
+    server.start()
+
+
 def test_kill9_during_concurrent_uploads(kiln_factory):
     server = kiln_factory()
     svc = client(server)
@@ -50,19 +67,7 @@ def test_kill9_during_concurrent_uploads(kiln_factory):
             with lock:
                 acked[name] = hashlib.sha256(data).hexdigest()
 
-    threads = [threading.Thread(target=uploader, args=(w,)) for w in range(8)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 20
-    while len(acked) < 60 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    server.kill9()
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
-    assert len(acked) >= 20, "too few uploads completed before the kill"
-
-    server.start()
+    kill9_while_running(server, uploader, 8, acked, stop)
     c = client(server).get_container_client("crash")
     listed = {b.name: b.size for b in c.list_blobs()}
     for name, digest in acked.items():
@@ -186,19 +191,7 @@ def test_kill9_during_versioned_overwrites(kiln_factory):
             with lock:
                 acked[vid] = last
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 20
-    while len(acked) < 60 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    server.kill9()
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
-    assert len(acked) >= 20, "too few writes completed before the kill"
-
-    server.start()
+    kill9_while_running(server, writer, 6, acked, stop)
     c = client(server).get_container_client("crash")
     owners = {b.version_id: b.name for b in c.list_blobs(include=["versions"])}
     for vid, digest in acked.items():
