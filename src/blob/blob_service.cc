@@ -56,6 +56,7 @@ void run(Call& c) {
     case Operation::kCreateContainer: return create_container(c);
     case Operation::kDeleteContainer: return delete_container(c);
     case Operation::kRestoreContainer: return restore_container(c);
+    case Operation::kRenameContainer: return rename_container(c);
     case Operation::kGetContainerProperties:
     case Operation::kGetContainerMetadata: return get_container_properties(c);
     case Operation::kSetContainerMetadata: return set_container_metadata(c);

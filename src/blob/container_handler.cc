@@ -88,6 +88,25 @@ void restore_container(Call& c) {
   c.res.headers.set("Last-Modified", http_date(rec.last_modified_us));
 }
 
+// Rename Container: the container named by x-ms-source-container-name, with its
+// blobs and staged blocks, takes the name in the URL (one store operation, no
+// file touched). x-ms-source-lease-id, when sent, must be the source's lease;
+// a leased source needs it.
+void rename_container(Call& c) {
+  const std::string* source = c.req.headers.find("x-ms-source-container-name");
+  if (!source) throw err::missing_required_header("x-ms-source-container-name");
+  check_container_name(*source);
+  http::Headers lease;  // the source's lease id, as Lease Blob / Container checks read it
+  if (const std::string* id = c.req.headers.find("x-ms-source-lease-id")) lease.set("x-ms-lease-id", *id);
+  c.be.store.write([&](MetadataWriter& w) {
+    auto from = w.get_container(c.ctx.account, *source);
+    if (!from) throw err::container_not_found();
+    check_lease_access(effective_lease(from->lease, c.ctx.now_us), lease, LeaseTarget::kContainer, true);
+    if (w.get_container(c.ctx.account, c.ctx.container)) throw err::container_already_exists();
+    w.move_container(c.ctx.account, *source, c.ctx.account, c.ctx.container);
+  });
+}
+
 void get_container_properties(Call& c) {
   ContainerRecord rec;
   c.be.store.read([&](MetadataReader& r) { rec = require_container(r, c.ctx); });

@@ -23,6 +23,7 @@ void add_cors_headers(Call& c);  // on actual requests carrying Origin
 void create_container(Call& c);
 void delete_container(Call& c);
 void restore_container(Call& c);
+void rename_container(Call& c);
 void get_container_properties(Call& c);
 void set_container_metadata(Call& c);
 void get_container_acl(Call& c);

@@ -47,6 +47,8 @@ Operation dispatch(const http::Request& req, bool has_container, bool has_blob) 
       return Operation::kContainerBatch;
     } else if (comp == "undelete" && m == "PUT") {
       return Operation::kRestoreContainer;
+    } else if (comp == "rename" && m == "PUT") {
+      return Operation::kRenameContainer;
     } else if (comp == "batch" || comp == "undelete" || comp == "rename") {
       return Operation::kUnsupportedContainer;
     }
@@ -135,6 +137,7 @@ const OperationInfo& info(Operation op) {
     OP(kFindBlobsByTagsInContainer, R::kContainer, false, "f")
     OP(kContainerBatch, R::kContainer, true, "dw")
     OP(kRestoreContainer, R::kContainer, true, "w")
+    OP(kRenameContainer, R::kContainer, true, "w")
     OP(kUnsupportedContainer, R::kContainer, true, "")
     OP(kGetBlob, R::kObject, false, "r")
     OP(kGetBlobProperties, R::kObject, false, "r")

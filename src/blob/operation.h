@@ -16,7 +16,7 @@ enum class Operation {
   kGetAccountInfo, kFindBlobsByTags, kBlobBatch, kGetUserDelegationKey, kUnsupportedService,
   // Container
   kCreateContainer, kDeleteContainer, kGetContainerProperties, kGetContainerMetadata, kSetContainerMetadata,
-  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch, kRestoreContainer,
+  kGetContainerAcl, kSetContainerAcl, kLeaseContainer, kListBlobs, kFindBlobsByTagsInContainer, kContainerBatch, kRestoreContainer, kRenameContainer,
   kUnsupportedContainer,
   // Blob
   kGetBlob, kGetBlobProperties, kPutBlob, kPutBlobFromUrl, kCopyBlob, kDeleteBlob, kUndeleteBlob,

@@ -1,11 +1,11 @@
-"""Containers: create, delete, list (prefix, paging, metadata), properties, metadata, errors."""
+"""Containers: create, delete, rename, list (prefix, paging, metadata), properties, metadata, errors."""
 import uuid
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
-from blob_helpers import container, service  # noqa: F401 (fixtures)
+from blob_helpers import container, error_of, service  # noqa: F401 (fixtures)
 
 
 def test_create_get_properties_and_delete(service):
@@ -69,3 +69,28 @@ def test_bad_key_is_authentication_failed(kiln):
         list(wrong.list_containers())
     assert e.value.status_code == 403
     assert e.value.error_code == "AuthenticationFailed"
+
+
+def test_rename_moves_the_container_with_its_blobs_and_blocks(service):
+    src = service.create_container("rename-src-" + uuid.uuid4().hex[:8], metadata={"k": "v"})
+    src.get_blob_client("a/b").upload_blob(b"bytes")
+    src.get_blob_client("staged").stage_block("YQ==", b"block")
+    new_name = "rename-dst-" + uuid.uuid4().hex[:8]
+    renamed = service._rename_container(src.container_name, new_name)  # the SDK keeps it private
+    assert renamed.get_blob_client("a/b").download_blob().readall() == b"bytes"
+    assert renamed.get_container_properties().metadata == {"k": "v"}
+    assert [b.id for b in renamed.get_blob_client("staged").get_block_list("uncommitted")[1]] == ["YQ=="]
+    assert error_of(src.get_container_properties) == (404, "ContainerNotFound")
+    assert error_of(lambda: service._rename_container(src.container_name, "rename-x")) == (404, "ContainerNotFound")
+    other = service.create_container("rename-other-" + uuid.uuid4().hex[:8])
+    assert error_of(lambda: service._rename_container(new_name, other.container_name)) == \
+        (409, "ContainerAlreadyExists")
+    # A leased source moves only with its lease id.
+    lease = renamed.acquire_lease()
+    assert error_of(lambda: service._rename_container(new_name, "rename-y")) == (412, "LeaseIdMissing")
+    assert error_of(lambda: service._rename_container(new_name, "rename-y", lease=str(uuid.uuid4()))) == \
+        (412, "LeaseIdMismatchWithContainerOperation")
+    final = service._rename_container(new_name, src.container_name, lease=lease)
+    assert [b.name for b in final.list_blobs()] == ["a/b"]
+    final.delete_container(lease=lease)  # the lease moved with it
+    other.delete_container()
