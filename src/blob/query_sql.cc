@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <climits>
 
+#include "blob/query_time.h"
 #include "blob/query_values.h"
 #include "core/text.h"
 
@@ -99,6 +101,8 @@ struct Expr {
   int aggregate = -1;   // index of this aggregate's accumulator
   int depth = 1;        // of the tree below: bounds evaluation's recursion
   Comparison comparison = Comparison::kEqual;  // kCompare's operator, decoded once
+  DatePart part = DatePart::kYear;             // DATE_ADD / DATE_DIFF / EXTRACT
+  std::string part_name;                       // TRIM: BOTH, LEADING or TRAILING
   std::vector<std::unique_ptr<Expr>> args;
 };
 using ExprPtr = std::unique_ptr<Expr>;
@@ -388,8 +392,53 @@ struct Query::Impl {
       expect_symbol(")");
       return sealed(std::move(e));
     }
-    if (w == "LOWER" || w == "UPPER" || w == "CHAR_LENGTH" || w == "CHARACTER_LENGTH" || w == "TRIM" ||
-        w == "SUBSTRING") {
+    if (w == "DATE_ADD" || w == "DATE_DIFF") {  // (part, quantity | timestamp, timestamp)
+      auto e = node(Op::kCall, w);
+      e->part = date_part_argument(false);
+      expect_symbol(",");
+      e->args.push_back(parse_or());
+      expect_symbol(",");
+      e->args.push_back(parse_or());
+      expect_symbol(")");
+      return sealed(std::move(e));
+    }
+    if (w == "EXTRACT") {  // EXTRACT(part FROM timestamp)
+      auto e = node(Op::kCall, w);
+      e->part = date_part_argument(true);
+      expect_word("FROM");
+      e->args.push_back(parse_or());
+      expect_symbol(")");
+      return sealed(std::move(e));
+    }
+    if (w == "UTCNOW") {
+      expect_symbol(")");
+      return node(Op::kCall, w);
+    }
+    if (w == "TO_TIMESTAMP" || w == "TO_STRING" || w == "NULLIF" || w == "COALESCE") {
+      auto e = node(Op::kCall, w);
+      do e->args.push_back(parse_or());
+      while (accept_symbol(","));
+      expect_symbol(")");
+      size_t n = e->args.size();
+      if ((w == "TO_TIMESTAMP" && n != 1) || ((w == "TO_STRING" || w == "NULLIF") && n != 2))
+        throw QueryError(w + " takes " + (w == "TO_TIMESTAMP" ? "one argument (ISO 8601 text)." : "two arguments."));
+      return sealed(std::move(e));
+    }
+    if (w == "TRIM") {  // TRIM(s) or TRIM([BOTH | LEADING | TRAILING] [characters] FROM s)
+      auto e = node(Op::kCall, w);
+      e->part_name = accept_word("LEADING") ? "LEADING" : accept_word("TRAILING") ? "TRAILING" : "BOTH";
+      bool keyword = e->part_name != "BOTH" || accept_word("BOTH");
+      if (keyword && accept_word("FROM")) {
+        e->args.push_back(parse_or());
+      } else {
+        e->args.push_back(parse_or());
+        if (accept_word("FROM")) e->args.push_back(parse_or());  // the characters, then the text
+        else if (keyword) fail("FROM");
+      }
+      expect_symbol(")");
+      return sealed(std::move(e));
+    }
+    if (w == "LOWER" || w == "UPPER" || w == "CHAR_LENGTH" || w == "CHARACTER_LENGTH" || w == "SUBSTRING") {
       auto e = node(Op::kCall, w == "CHARACTER_LENGTH" ? "CHAR_LENGTH" : w);
       e->args.push_back(parse_or());
       if (w == "SUBSTRING") {  // SUBSTRING(s, start[, length]) or SUBSTRING(s FROM start [FOR length])
@@ -402,6 +451,14 @@ struct Query::Impl {
       return sealed(std::move(e));
     }
     throw QueryError("The function " + t.text + " is not supported by Kiln.");
+  }
+
+  // A date part: a word (EXTRACT(YEAR FROM …)) or a text literal (DATE_ADD('minute', …)).
+  DatePart date_part_argument(bool for_extract) {
+    const Token& t = peek();
+    if (t.kind != Token::Kind::kWord && t.kind != Token::Kind::kString) fail("a date part");
+    ++at;
+    return date_part(t.text, for_extract);
   }
 
   ExprPtr field_path(const std::string& first, bool quoted) {
@@ -496,8 +553,36 @@ struct Query::Impl {
   }
 
   Value call(const Expr& e, const Record& r) {
+    if (e.name == "UTCNOW") {
+      auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+      return Value::timestamp(now.time_since_epoch().count(), 0);
+    }
+    if (e.name == "COALESCE") {
+      for (const auto& arg : e.args) {
+        Value v = eval(*arg, r);
+        if (!v.is_null()) return v;
+      }
+      return Value::null();
+    }
     Value v = eval(*e.args[0], r);
+    if (e.name == "NULLIF") return compare(v, eval(*e.args[1], r)) == 0 ? Value::null() : v;
     if (v.is_null()) return v;
+    if (e.name == "TO_TIMESTAMP") return to_timestamp(v, "TO_TIMESTAMP");
+    if (e.name == "EXTRACT") return Value::integer(extract(e.part, to_timestamp(v, "EXTRACT")));
+    if (e.name == "TO_STRING") {
+      Value pattern = eval(*e.args[1], r);
+      if (pattern.is_null()) return pattern;
+      return Value::text(format_timestamp(to_timestamp(v, "TO_STRING"), pattern.to_text()));
+    }
+    if (e.name == "DATE_ADD" || e.name == "DATE_DIFF") {
+      Value second = eval(*e.args[1], r);
+      if (second.is_null()) return second;
+      if (e.name == "DATE_DIFF")
+        return Value::integer(date_diff(e.part, to_timestamp(v, "DATE_DIFF"), to_timestamp(second, "DATE_DIFF")));
+      Value n = number_of(v, "DATE_ADD");
+      if (n.kind != Value::Kind::kInt) throw QueryError("DATE_ADD takes a whole number.");
+      return date_add(e.part, n.i, to_timestamp(second, "DATE_ADD"));
+    }
     std::string s = v.to_text();
     if (e.name == "LOWER" || e.name == "UPPER") {
       for (char& ch : s)
@@ -507,9 +592,19 @@ struct Query::Impl {
     if (e.name == "CHAR_LENGTH") {  // characters, not bytes: count UTF-8 lead bytes
       return Value::integer(std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
     }
-    if (e.name == "TRIM") {
-      s.erase(0, s.find_first_not_of(' '));
-      s.erase(s.find_last_not_of(' ') + 1);
+    if (e.name == "TRIM") {  // args: the text, or the characters then the text
+      std::string chars = " ";
+      if (e.args.size() > 1) {
+        Value t = eval(*e.args[1], r);
+        if (t.is_null()) return t;
+        chars = s;
+        s = t.to_text();
+      }
+      if (e.part_name != "TRAILING") s.erase(0, s.find_first_not_of(chars));
+      if (e.part_name != "LEADING") {
+        size_t last = s.find_last_not_of(chars);
+        s.erase(last == std::string::npos ? 0 : last + 1);
+      }
       return Value::text(s);
     }
     // SUBSTRING: 1-based start, as SQL; a start before 1 eats into the length.

@@ -7,9 +7,12 @@
 // CSV header (`price`, `"unit price"`), by position (`_1`, `_2`, …) or by a
 // JSON path (`a.b`). Operators: arithmetic, comparisons, AND / OR / NOT, IS
 // [NOT] NULL, [NOT] LIKE, [NOT] IN, [NOT] BETWEEN; functions CAST, LOWER,
-// UPPER, CHAR_LENGTH, SUBSTRING, TRIM; aggregates COUNT, SUM, AVG, MIN, MAX
-// (then every item aggregates and one record comes out at the end). A text
-// field compared with a number is compared as a number, as Azure does for CSV.
+// UPPER, CHAR_LENGTH, SUBSTRING, TRIM ([BOTH | LEADING | TRAILING] [chars]
+// FROM), NULLIF, COALESCE, and for TIMESTAMPs (query_time.h) TO_TIMESTAMP,
+// TO_STRING, DATE_ADD, DATE_DIFF, EXTRACT, UTCNOW and `+` / `-` days;
+// aggregates COUNT, SUM, AVG, MIN, MAX (then every item aggregates and one
+// record comes out at the end). A text field compared with a number is
+// compared as a number, as Azure does for CSV (with a timestamp: as one).
 // Pure: no I/O. A Query is used by one thread.
 #pragma once
 
@@ -24,18 +27,20 @@
 namespace kiln::blob::query {
 
 struct Value {
-  enum class Kind { kNull, kBool, kInt, kFloat, kString };
+  enum class Kind { kNull, kBool, kInt, kFloat, kString, kTimestamp };
   Kind kind = Kind::kNull;
   bool b = false;
-  int64_t i = 0;
+  int64_t i = 0;  // an integer, or a timestamp's microseconds since 1970 (UTC)
   double f = 0;
   std::string s;
+  int tz = 0;  // a timestamp's UTC offset as written, in minutes (query_time.h)
 
   static Value null() { return {}; }
   static Value boolean(bool v) { Value x; x.kind = Kind::kBool; x.b = v; return x; }
   static Value integer(int64_t v) { Value x; x.kind = Kind::kInt; x.i = v; return x; }
   static Value real(double v) { Value x; x.kind = Kind::kFloat; x.f = v; return x; }
   static Value text(std::string v) { Value x; x.kind = Kind::kString; x.s = std::move(v); return x; }
+  static Value timestamp(int64_t us, int tz_minutes) { Value x; x.kind = Kind::kTimestamp; x.i = us; x.tz = tz_minutes; return x; }
   bool is_null() const { return kind == Kind::kNull; }
   // As text in a result record: numbers in their shortest form, null as "".
   std::string to_text() const;

@@ -78,6 +78,7 @@ json json_of(const Value& v) {
     case Value::Kind::kInt: return v.i;
     case Value::Kind::kFloat: return v.f;
     case Value::Kind::kString: return v.s;
+    case Value::Kind::kTimestamp: return v.to_text();
   }
   return nullptr;
 }

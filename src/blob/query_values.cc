@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "blob/query_time.h"
 #include "core/text.h"
 
 namespace kiln::blob::query {
@@ -28,6 +29,7 @@ std::string Value::to_text() const {
       return ec == std::errc() ? std::string(buf, p) : std::to_string(f);
     }
     case Kind::kString: return s;
+    case Kind::kTimestamp: return timestamp_text(*this);
   }
   return "";
 }
@@ -73,6 +75,10 @@ Value blank_as_null(Value v) {
 
 std::optional<int> compare(const Value& a, const Value& b) {
   if (a.is_null() || b.is_null()) return std::nullopt;
+  if (a.kind == Value::Kind::kTimestamp || b.kind == Value::Kind::kTimestamp) {  // instants, whatever their offsets
+    int64_t x = to_timestamp(a, "a comparison").i, y = to_timestamp(b, "a comparison").i;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
   if (is_number(a) || is_number(b)) {
     if (blank_as_null(a).is_null() || blank_as_null(b).is_null()) return std::nullopt;
     Value x = number_of(a, "a comparison"), y = number_of(b, "a comparison");
@@ -115,6 +121,15 @@ Value from_truth(std::optional<bool> t) { return t ? Value::boolean(*t) : Value:
 
 Value arithmetic(const std::string& op, const Value& a, const Value& b) {
   if (blank_as_null(a).is_null() || blank_as_null(b).is_null()) return Value::null();
+  // A timestamp plus or minus a whole number of days.
+  bool ts_a = a.kind == Value::Kind::kTimestamp, ts_b = b.kind == Value::Kind::kTimestamp;
+  if (ts_a || ts_b) {
+    const Value& n = ts_a ? b : a;
+    Value days = number_of(n, "timestamp arithmetic");
+    if (ts_a == ts_b || days.kind != Value::Kind::kInt || days.i == INT64_MIN || (op != "+" && !(op == "-" && ts_a)))
+      throw QueryError("A timestamp takes only + or - a whole number of days.");
+    return date_add(DatePart::kDay, op == "-" ? -days.i : days.i, ts_a ? a : b);
+  }
   Value x = number_of(a, "arithmetic"), y = number_of(b, "arithmetic");
   if (x.kind == Value::Kind::kInt && y.kind == Value::Kind::kInt) {
     if ((op == "/" || op == "%") && y.i == 0) throw QueryError("Division by zero.");
@@ -161,7 +176,8 @@ Value cast(const Value& value, const std::string& type) {
     if (t == "FALSE" || t == "0") return Value::boolean(false);
     throw QueryError("Cannot CAST '" + v.to_text() + "' to BOOLEAN.");
   }
-  return Value::text(v.to_text());  // STRING, VARCHAR, CHAR, TIMESTAMP (kept as written)
+  if (type == "TIMESTAMP") return to_timestamp(v, "CAST");
+  return Value::text(v.to_text());  // STRING, VARCHAR, CHAR
 }
 
 }  // namespace kiln::blob::query

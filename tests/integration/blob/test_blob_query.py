@@ -43,6 +43,23 @@ def test_aggregates_and_bad_records(fruit):
     assert len(errors) == 1 and "abc" in errors[0].description
 
 
+def test_timestamps_and_other_functions(container):
+    log = container.get_blob_client("log.csv")
+    log.upload_blob(b"at,event,note\n2024-01-08T09:30:00Z,start,\n2024-01-09T23:15:00+02:00,stop,late\n"
+                    b"2023-12-31T12:00Z,old,\nnot a time,bad,\n")
+    errors = []
+    got = log.query_blob("SELECT event, TO_STRING(CAST(at AS TIMESTAMP), 'MMM d, yyyy HH:mm XXX'), "
+                         "COALESCE(NULLIF(note, ''), '-') FROM BlobStorage "
+                         "WHERE DATE_DIFF(day, at, '2024-01-10T00:00Z') BETWEEN 0 AND 5",
+                         blob_format=WITH_HEADER, output_format=DelimitedTextDialect(has_header=False),
+                         on_error=errors.append).readall()
+    assert got == b'start,"Jan 8, 2024 09:30 Z",-\nstop,"Jan 9, 2024 23:15 +02:00",late\n'
+    assert len(errors) == 1 and "not a time" in errors[0].description  # the record is left out, the query goes on
+    got = log.query_blob("SELECT EXTRACT(YEAR FROM at), DATE_ADD('hour', 1, at) FROM BlobStorage WHERE event = 'stop'",
+                         blob_format=WITH_HEADER, output_format=DelimitedJsonDialect()).readall()
+    assert json.loads(got) == {"_1": 2024, "_2": "2024-01-10T00:15:00+02:00"}
+
+
 def test_output_formats(fruit, container):
     got = fruit.query_blob("SELECT * FROM BlobStorage WHERE name = 'pear'", blob_format=WITH_HEADER,
                            output_format=DelimitedJsonDialect()).readall()
