@@ -85,8 +85,8 @@ std::vector<Token> tokenize(std::string_view s) {
 
 // ---- expressions -----------------------------------------------------------
 
-enum class Op { kLiteral, kField, kPosition, kCountAll, kNot, kNeg, kAnd, kOr, kCompare, kArith, kIsNull, kLike,
-                kIn, kBetween, kCall, kCast, kAggregate };
+enum class Op { kLiteral, kField, kPosition, kCountAll, kNot, kNeg, kAnd, kOr, kCompare, kArith, kIsNull, kIsMissing,
+                kLike, kIn, kBetween, kCall, kCast, kAggregate };
 
 enum class Comparison { kEqual, kNotEqual, kLess, kLessOrEqual, kGreater, kGreaterOrEqual };
 
@@ -263,10 +263,12 @@ struct Query::Impl {
         return c;
       }
     }
-    if (accept_word("IS")) {
-      auto n = node(Op::kIsNull);
-      n->negate = accept_word("NOT");
-      expect_word("NULL");
+    if (accept_word("IS")) {  // IS [NOT] NULL, IS [NOT] MISSING (a field the record lacks)
+      bool negate = accept_word("NOT");
+      auto n = node(accept_word("MISSING") ? Op::kIsMissing : Op::kIsNull);
+      if (n->op == Op::kIsNull) expect_word("NULL");
+      else if (e->op != Op::kField && e->op != Op::kPosition) throw QueryError("IS MISSING takes a field.");
+      n->negate = negate;
       n->args.push_back(std::move(e));
       return sealed(std::move(n));
     }
@@ -520,6 +522,11 @@ struct Query::Impl {
         return Value::null();
       }
       case Op::kIsNull: return Value::boolean(eval(*e.args[0], r).is_null() != e.negate);
+      case Op::kIsMissing: {
+        const Expr& f = *e.args[0];
+        bool present = f.op == Op::kField ? r.has(f.path, f.quoted) : !r.position(f.position).is_null();
+        return Value::boolean(present == e.negate);
+      }
       case Op::kLike: {
         Value s = eval(*e.args[0], r), p = eval(*e.args[1], r);
         if (s.is_null() || p.is_null()) return Value::null();

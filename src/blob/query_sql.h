@@ -6,7 +6,7 @@
 // Items are expressions with an optional `AS name`; fields are named by the
 // CSV header (`price`, `"unit price"`), by position (`_1`, `_2`, …) or by a
 // JSON path (`a.b`). Operators: arithmetic, comparisons, AND / OR / NOT, IS
-// [NOT] NULL, [NOT] LIKE, [NOT] IN, [NOT] BETWEEN; functions CAST, LOWER,
+// [NOT] NULL, IS [NOT] MISSING, [NOT] LIKE, [NOT] IN, [NOT] BETWEEN; functions CAST, LOWER,
 // UPPER, CHAR_LENGTH, SUBSTRING, TRIM ([BOTH | LEADING | TRAILING] [chars]
 // FROM), NULLIF, COALESCE, and for TIMESTAMPs (query_time.h) TO_TIMESTAMP,
 // TO_STRING, DATE_ADD, DATE_DIFF, EXTRACT, UTCNOW and `+` / `-` days;
@@ -61,6 +61,8 @@ class Record {
   virtual Value field(const std::vector<std::string>& path, bool quoted) const = 0;
   // The field at 1-based `position` (`_3`); null when there is none.
   virtual Value position(size_t position) const = 0;
+  // Whether the record has a field at `path` at all (IS MISSING), null or not.
+  virtual bool has(const std::vector<std::string>& path, bool quoted) const { return !field(path, quoted).is_null(); }
 };
 
 struct Column {

@@ -49,17 +49,10 @@ class JsonRecord : public Record {
  public:
   explicit JsonRecord(const json& j) : j_(j) {}
   Value field(const std::vector<std::string>& path, bool quoted) const override {
-    const json* at = &j_;
-    for (const auto& name : path) {
-      if (!at->is_object()) return Value::null();
-      const json* next = nullptr;
-      for (auto it = at->begin(); it != at->end() && !next; ++it)
-        if (same_name(it.key(), name, quoted)) next = &it.value();
-      if (!next) return Value::null();
-      at = next;
-    }
-    return value_of(*at);
+    const json* at = find(path, quoted);
+    return at ? value_of(*at) : Value::null();
   }
+  bool has(const std::vector<std::string>& path, bool quoted) const override { return find(path, quoted) != nullptr; }
   Value position(size_t n) const override {
     if (!j_.is_object() || n > j_.size()) return Value::null();
     auto it = j_.begin();
@@ -68,6 +61,19 @@ class JsonRecord : public Record {
   }
 
  private:
+  // The member at `path`, JSON null included; nullptr when there is none.
+  const json* find(const std::vector<std::string>& path, bool quoted) const {
+    const json* at = &j_;
+    for (const auto& name : path) {
+      if (!at->is_object()) return nullptr;
+      const json* next = nullptr;
+      for (auto it = at->begin(); it != at->end() && !next; ++it)
+        if (same_name(it.key(), name, quoted)) next = &it.value();
+      if (!next) return nullptr;
+      at = next;
+    }
+    return at;
+  }
   const json& j_;
 };
 

@@ -57,6 +57,20 @@ TEST(QueryText, JsonLinesAndBadRecords) {
   EXPECT_EQ(records[2][0], "{\"b\":\"x\"}");
 }
 
+TEST(QueryText, JsonRecordsTellAMissingMemberFromANullOne) {
+  TextFormat f;
+  f.type = TextFormat::Type::kJson;
+  Query q = Query::parse("SELECT a FROM BlobStorage WHERE b IS MISSING OR c.d IS NOT MISSING");
+  std::vector<std::string> got;
+  RecordReader reader(f, [&](const InputRecord& in) {
+    if (auto cols = q.apply(*in.record)) got.push_back((*cols)[0].value.to_text());
+  });
+  reader.feed("{\"a\":1,\"b\":null}\n{\"a\":2}\n{\"a\":3,\"b\":0,\"c\":{\"d\":null}}\n{\"a\":4,\"b\":0,\"c\":{}}\n");
+  reader.finish();
+  EXPECT_EQ(got, (std::vector<std::string>{"2", "3"}));
+  EXPECT_THROW(Query::parse("SELECT a FROM BlobStorage WHERE 1 IS MISSING"), QueryError);
+}
+
 TEST(QueryText, ARecordPastFourMiBIsSkippedNotHeld) {
   for (auto type : {TextFormat::Type::kDelimited, TextFormat::Type::kJson}) {
     TextFormat f;

@@ -58,6 +58,11 @@ def test_timestamps_and_other_functions(container):
     got = log.query_blob("SELECT EXTRACT(YEAR FROM at), DATE_ADD('hour', 1, at) FROM BlobStorage WHERE event = 'stop'",
                          blob_format=WITH_HEADER, output_format=DelimitedJsonDialect()).readall()
     assert json.loads(got) == {"_1": 2024, "_2": "2024-01-10T00:15:00+02:00"}
+    rows = container.get_blob_client("rows.json")
+    rows.upload_blob(b'{"id":1,"tag":null}\n{"id":2}\n{"id":3,"tag":"x"}\n')
+    got = rows.query_blob("SELECT id FROM BlobStorage WHERE tag IS MISSING OR tag = 'x'",
+                          blob_format=DelimitedJsonDialect()).readall()
+    assert [json.loads(x)["id"] for x in got.splitlines()] == [2, 3]
 
 
 def test_output_formats(fruit, container):
