@@ -167,7 +167,7 @@ def test_kill9_during_versioned_overwrites(kiln_factory):
     (overwrites of inline, file and staged sizes, and metadata changes that share a version's files)."""
     server = kiln_factory(extra_args=["--blob-versioning"])
     client(server).create_container("crash")
-    acked = {}  # version id -> sha256 of its bytes
+    acked = {}  # (blob, version id) -> sha256 of its bytes
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -189,12 +189,12 @@ def test_kill9_during_versioned_overwrites(kiln_factory):
                     return
                 continue
             with lock:
-                acked[vid] = last
+                acked[(f"w{worker}", vid)] = last  # ids are unique per blob only
 
     kill9_while_running(server, writer, 6, acked, stop)
     c = client(server).get_container_client("crash")
-    owners = {b.version_id: b.name for b in c.list_blobs(include=["versions"])}
-    for vid, digest in acked.items():
-        assert vid in owners, f"acknowledged version {vid} lost"
-        got = c.get_blob_client(owners[vid]).download_blob(version_id=vid).readall()
-        assert hashlib.sha256(got).hexdigest() == digest, f"version {vid} of {owner} corrupted"
+    listed = {(b.name, b.version_id) for b in c.list_blobs(include=["versions"])}
+    for (name, vid), digest in acked.items():
+        assert (name, vid) in listed, f"acknowledged version {vid} of {name} lost"
+        got = c.get_blob_client(name).download_blob(version_id=vid).readall()
+        assert hashlib.sha256(got).hexdigest() == digest, f"version {vid} of {name} corrupted"
