@@ -179,6 +179,7 @@ bool read_blob_doc(std::string_view doc, BlobRecord& b) {
     if (key == "rhprio") return r.string(b.rehydrate_priority);
     if (key == "rhdone") return r.integer(b.rehydrate_done_us);
     if (key == "vid") return r.string(b.version_id);
+    if (key == "cpk") return r.string(b.customer_key_sha256);
     if (key == "wormu") return r.integer(b.immutable_until_us);
     if (key == "wormm") return r.string(b.immutability_mode);
     if (key == "hold") {
@@ -306,6 +307,7 @@ std::string write_blob_doc(const BlobRecord& b) {
       c.num("done", b.copy_completion_us).str("id", b.copy_id).str("progress", b.copy_progress);
       c.str("source", b.copy_source).str("status", b.copy_status);
     }
+    if (!b.customer_key_sha256.empty()) o.str("cpk", b.customer_key_sha256);
     o.str("ct", p.content_type).num("ctime", b.created_us);
     if (b.deleted_us) o.num("deleted", b.deleted_us);
     o.str("etag", b.etag);

@@ -101,6 +101,7 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   in.immutable_until_us = 1'800'000'000'000'000;
   in.immutability_mode = "locked";
   in.legal_hold = true;
+  in.customer_key_sha256 = "3n+Y6GZgDpsubrUUcfVrC0p29qgs4H1xo2Jp+ncFi1A=";
   in.tags["Project"] = "kiln";
   in.tags["project"] = "";  // tag keys are case-sensitive
   in.copy_id = "cid";
@@ -137,6 +138,7 @@ TEST(BlobDoc, WritesEveryFieldSoTheReaderGetsItBack) {
   EXPECT_EQ(out.immutable_until_us, in.immutable_until_us);
   EXPECT_EQ(out.immutability_mode, in.immutability_mode);
   EXPECT_TRUE(out.legal_hold);
+  EXPECT_EQ(out.customer_key_sha256, in.customer_key_sha256);
   EXPECT_EQ(out.tags, in.tags);
   EXPECT_EQ(out.copy_id, in.copy_id);
   EXPECT_EQ(out.copy_source, in.copy_source);

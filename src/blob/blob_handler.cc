@@ -6,6 +6,7 @@
 
 #include "blob/access_tier.h"
 #include "blob/conditions.h"
+#include "blob/customer_key.h"
 #include "blob/handlers.h"
 #include "blob/immutability.h"
 #include "blob/lease.h"
@@ -103,6 +104,7 @@ void get_blob(Call& c, bool head) {
       });
   const BlobRecord& b = blob.record;
   const auto& fds = blob.fds;
+  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
   check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
   check_if_tags(c.req.headers, b.tags);
   if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
@@ -160,6 +162,7 @@ void put_blob(Call& c) {
   Conditions cond = parse_conditions(c.req.headers);
   BlobTags tags = request_tags(c.req.headers);
   std::string tier = type == "BlockBlob" ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
+  std::string key_sha256 = read_customer_key(c.req.headers);  // checked before the body is kept
   bool use_file = type == "BlockBlob" && size > kInlineLimit;
   std::string file = use_file ? take_body_file(c) : "";
   struct Written {
@@ -213,6 +216,7 @@ void put_blob(Call& c) {
     if (type == "BlockBlob") c.res.headers.set("Content-MD5", md5);
     c.res.headers.set("x-ms-request-server-encrypted", "true");
     if (!written->version_id.empty()) c.res.headers.set("x-ms-version-id", written->version_id);
+    add_customer_key_header(key_sha256, c.res.headers);
   };
   if (!use_file) return commit_then_respond(c, std::move(commit), std::move(respond));
   try {
@@ -352,6 +356,7 @@ void set_blob_properties(Call& c) {
 
 void get_blob_metadata(Call& c) {
   BlobRecord b = read_blob_checked(c, true);
+  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));  // metadata is encrypted too
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   add_metadata_headers(b.metadata, c.res.headers);
@@ -366,6 +371,7 @@ void set_blob_metadata(Call& c) {
       check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
       require_online(b, c.ctx.now_us);
       require_unprotected(b);
+      check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
       if (c.be.versioning) {  // new metadata makes a new version
         keep_as_previous_version(w, b, &c.be.files, &linked);
         b.version_id = next_version_id(b, c.ctx.now_us);
@@ -383,6 +389,7 @@ void set_blob_metadata(Call& c) {
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   c.res.headers.set("x-ms-request-server-encrypted", "true");
   add_version_header(b, c.res);
+  add_customer_key_header(b.customer_key_sha256, c.res.headers);
 }
 
 void lease_blob(Call& c) {
@@ -425,6 +432,7 @@ void snapshot_blob(Call& c) {
       check_if_tags(c.req.headers, base.tags);
       check_lease_access(effective_lease(base.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
       require_online(base, c.ctx.now_us);
+      check_customer_key(base.customer_key_sha256, read_customer_key(c.req.headers));
       BlobRecord s = base;
       s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);
       s.version_id.clear();  // snapshots are not versions,
@@ -448,6 +456,7 @@ void snapshot_blob(Call& c) {
   }
   c.res.status = 201;
   c.res.headers.set("x-ms-snapshot", snapshot);
+  add_customer_key_header(base.customer_key_sha256, c.res.headers);
   c.res.headers.set("ETag", base.etag);
   c.res.headers.set("Last-Modified", http_date(base.last_modified_us));
   c.res.headers.set("x-ms-request-server-encrypted", "false");

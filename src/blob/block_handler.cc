@@ -5,6 +5,7 @@
 
 #include "blob/access_tier.h"
 #include "blob/conditions.h"
+#include "blob/customer_key.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
@@ -39,8 +40,10 @@ void put_block(Call& c) {
   if (size > kMaxBlockBytes) throw err::request_body_too_large();
   // A block's MD5 is not stored; it is only computed to verify a sent Content-MD5.
   std::string md5 = verify_body(c.req, c.res, false);
+  std::string key_sha256 = read_customer_key(c.req.headers);  // validated and answered; not kept per block
   stage_block(c, id, take_body_file(c), size);
   if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
+  add_customer_key_header(key_sha256, c.res.headers);
 }
 
 std::string require_block_id(Call& c) {
@@ -225,6 +228,7 @@ void put_block_list(Call& c) {
     c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
     c.res.headers.set("x-ms-request-server-encrypted", "true");
     add_version_header(out, c.res);
+    add_customer_key_header(out.customer_key_sha256, c.res.headers);
     return;
   }
 }
@@ -296,6 +300,7 @@ void append_bytes(Call& c, const WriteBytes& bytes, const std::string& md5) {
     BlobRecord b;
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
     if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
+    check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     check_if_tags(c.req.headers, b.tags);
     if (b.sealed) throw err::blob_is_sealed();
@@ -341,6 +346,7 @@ void append_bytes(Call& c, const WriteBytes& bytes, const std::string& md5) {
     c.res.headers.set("x-ms-blob-append-offset", std::to_string(b.size));
     c.res.headers.set("x-ms-blob-committed-block-count", std::to_string(out.append_count));
     c.res.headers.set("x-ms-request-server-encrypted", "true");
+    add_customer_key_header(out.customer_key_sha256, c.res.headers);
     return;
   }
 }

@@ -6,6 +6,7 @@
 #include "blob/access_tier.h"
 #include "blob/auth.h"
 #include "blob/conditions.h"
+#include "blob/customer_key.h"
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/remote_source.h"
@@ -156,6 +157,7 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
   if (evaluate(src_cond, true, source.etag, source.last_modified_us, false) != ConditionResult::kPass)
     throw err::source_condition_not_met();
   check_source_if_tags(c.req.headers, source.tags);
+  check_customer_key(source.customer_key_sha256, read_customer_key(c.req.headers, "x-ms-source-"));
   if (!archived_ok) require_online(source, c.ctx.now_us);
 }
 

@@ -213,6 +213,18 @@ AzureError immutability_not_enabled() {
   return make(409, "FeatureNotSupported",
               "Version-level immutability is not enabled (start kiln serve with --blob-immutability).");
 }
+AzureError blob_uses_customer_specified_encryption() {
+  return make(409, "BlobUsesCustomerSpecifiedEncryption",
+              "The blob is encrypted with customer specified encryption, but it was not provided in the request.");
+}
+AzureError blob_does_not_use_customer_specified_encryption() {
+  return make(409, "BlobDoesNotUseCustomerSpecifiedEncryption",
+              "The blob is not encrypted with customer specified encryption, but one was provided in the request.");
+}
+AzureError blob_customer_specified_encryption_mismatch() {
+  return make(409, "BlobCustomerSpecifiedEncryptionMismatch",
+              "The given customer specified encryption does not match the encryption used to encrypt the blob.");
+}
 AzureError blob_being_rehydrated() {
   return make(409, "BlobBeingRehydrated", "This operation is not permitted because the blob is being rehydrated.");
 }

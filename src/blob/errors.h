@@ -104,6 +104,10 @@ AzureError blob_immutable_due_to_policy();
 AzureError immutability_policy_delete_on_locked_policy();
 AzureError container_immutable_storage_with_versioning_enabled();
 AzureError immutability_not_enabled();  // Kiln started without --blob-immutability
+// Customer-provided keys (customer_key.h).
+AzureError blob_uses_customer_specified_encryption();
+AzureError blob_does_not_use_customer_specified_encryption();
+AzureError blob_customer_specified_encryption_mismatch();
 // Bearer tokens (kiln serve --oauth): 401 with why the token was refused.
 AzureError invalid_authentication_info(const std::string& why);
 AzureError cors_preflight_failure();

@@ -8,6 +8,7 @@
 #include <array>
 
 #include "blob/conditions.h"
+#include "blob/customer_key.h"
 #include "blob/immutability.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
@@ -271,6 +272,7 @@ void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, cons
   ImmutabilitySettings immutability = read_immutability_headers(c.req.headers, c.ctx.now_us);
   if (immutability.any() && !c.be.immutability) throw err::immutability_not_enabled();
   start_immutability(b, immutability);
+  b.customer_key_sha256 = read_customer_key(c.req.headers);
 }
 
 }  // namespace kiln::blob

@@ -125,8 +125,8 @@ std::string read_blob_bytes(const Backend& be, const BlobRecord& b, uint64_t off
 // the request; lease and creation time carried over from `old` (whose lease the
 // request must hold, LeaseIdMissing / LeaseIdMismatchWithBlobOperation otherwise);
 // a new ETag and Last-Modified; a new version id when versioning is on; the
-// immutability policy and legal hold the request sets (none otherwise). Other
-// fields are the caller's.
+// immutability policy and legal hold the request sets (none otherwise), and
+// the customer-provided key it is written with (customer_key.h). Other fields are the caller's.
 void make_next_version(BlobRecord& b, const std::optional<BlobRecord>& old, const Call& c);
 
 // Commits `commit` for a version whose data files (`created`) were written

@@ -111,6 +111,7 @@ void write_blob(XmlWriter& x, const Entry& e, const Include& inc, int64_t now_us
   if (b.incremental_copy) x.elem("IncrementalCopy", "true");
   if (inc.copy && !b.copy_destination_snapshot.empty()) x.elem("DestinationSnapshot", b.copy_destination_snapshot);
   x.elem("ServerEncrypted", "true");
+  if (!b.customer_key_sha256.empty()) x.elem("CustomerProvidedKeySha256", b.customer_key_sha256);
   if (deleted) {
     x.elem("DeletedTime", http_date(b.deleted_us))
         .elem("RemainingRetentionDays", std::to_string(remaining_retention_days(b.deleted_us, b.retention_days, now_us)));

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "blob/conditions.h"
+#include "blob/customer_key.h"
 #include "blob/handlers.h"
 #include "blob/immutability.h"
 #include "blob/lease.h"
@@ -70,6 +71,7 @@ void check_page_write(const Call& c, const Conditions& cond, const BlobRecord& b
   check_if_tags(c.req.headers, b.tags);
   check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
   require_unprotected(b);
+  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
 }
 
 // New files for the chunks a write of `range` touches that it does not cover
@@ -137,6 +139,7 @@ void set_page_answer(Call& c, const BlobRecord& b) {
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   c.res.headers.set("x-ms-blob-sequence-number", std::to_string(b.sequence_number));
+  add_customer_key_header(b.customer_key_sha256, c.res.headers);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // a time and the answer is built in a nameless scratch file, so memory stays
 // flat whatever the blob's size.
 #include "blob/access_tier.h"
+#include "blob/customer_key.h"
 #include "blob/handlers.h"
 #include "blob/query_avro.h"
 #include "blob/query_sql.h"
@@ -56,6 +57,7 @@ void query_blob(Call& c) {
       c, [&] { return read_blob_checked(c, false); },
       [](const BlobRecord& b) { return std::pair<uint64_t, uint64_t>{0, uint64_t(b.size)}; });
   const BlobRecord& b = blob.record;
+  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
   if (b.blob_type == "PageBlob") throw err::invalid_blob_type();
   require_online(b, c.ctx.now_us);
 

@@ -100,6 +100,7 @@ void blob_fill(BlobRecord& b, const std::string& doc) {
   b.immutable_until_us = j.value("wormu", int64_t(0));
   b.immutability_mode = j.value("wormm", "");
   b.legal_hold = j.value("hold", int64_t(0)) != 0;
+  b.customer_key_sha256 = j.value("cpk", "");
   b.page_ranges = j.value("pages", "");
   b.sequence_number = j.value("seq", int64_t(0));
   b.incremental_copy = j.value("incr", int64_t(0)) != 0;

@@ -112,6 +112,8 @@ struct BlobRecord {
   int64_t immutable_until_us = 0;
   std::string immutability_mode;
   bool legal_hold = false;
+  // The SHA-256 (base64) of the customer-provided key it was written with (customer_key.h), "" when none.
+  std::string customer_key_sha256;
   // Copy state (copies are synchronous, so status is "success" once visible).
   std::string copy_id, copy_source, copy_status, copy_progress;
   int64_t copy_completion_us = 0;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "blob/access_tier.h"
+#include "blob/customer_key.h"
 #include "blob/immutability.h"
 #include "blob/lease.h"
 #include "blob/names.h"
@@ -74,6 +75,7 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
   add_metadata_headers(b.metadata, h);
   if (!b.tags.empty()) h.set("x-ms-tag-count", std::to_string(b.tags.size()));
   add_immutability_headers(b, h);
+  add_customer_key_header(b.customer_key_sha256, h);
   if (!b.version_id.empty()) {
     h.set("x-ms-version-id", b.version_id);
     if (b.snapshot.empty()) h.set("x-ms-is-current-version", "true");

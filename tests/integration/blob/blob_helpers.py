@@ -43,6 +43,12 @@ def data_files(server):
     return {f for f in os.listdir(os.path.join(server.data_dir, "blob", "data")) if f != "zeros"}
 
 
+def tls_ca(server):
+    """The development CA a `kiln serve --tls` printed, for clients to trust."""
+    import re
+    return re.search(r"TLS certificate \(trust it in clients\): (\S+)", server.log()).group(1)
+
+
 def error_of(call):
     """(HTTP status, Azure error code) of a call that must fail."""
     from azure.core.exceptions import HttpResponseError

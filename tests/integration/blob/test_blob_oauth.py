@@ -3,7 +3,6 @@ not their signature) and the user delegation keys and SAS they lead to, through
 the Python SDK with a TokenCredential of its own."""
 import base64
 import json
-import re
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +11,8 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.storage.blob import (BlobClient, BlobSasPermissions, BlobServiceClient, ContainerClient,
                                 ContainerSasPermissions, generate_blob_sas, generate_container_sas)
+
+from blob_helpers import tls_ca
 
 
 def b64url(data):
@@ -32,10 +33,6 @@ class FakeAzureAdCredential:
         return AccessToken(jwt, self.claims["exp"])
 
 
-def ca_of(server):
-    return re.search(r"TLS certificate \(trust it in clients\): (\S+)", server.log()).group(1)
-
-
 @pytest.fixture
 def oauth_server(kiln_factory):
     return kiln_factory(in_memory=True, extra_args=["--tls", "--oauth"])
@@ -43,7 +40,7 @@ def oauth_server(kiln_factory):
 
 def bearer_client(server, **claims):
     return BlobServiceClient(server.blob_url, credential=FakeAzureAdCredential(**claims),
-                             connection_verify=ca_of(server), retry_total=0)
+                             connection_verify=tls_ca(server), retry_total=0)
 
 
 def test_bearer_tokens_reach_every_operation(oauth_server):
@@ -62,7 +59,7 @@ def test_user_delegation_sas(oauth_server):
     now = datetime.now(timezone.utc)
     key = svc.get_user_delegation_key(now - timedelta(minutes=5), now + timedelta(hours=1))
     assert (key.signed_oid, key.signed_tid, key.signed_service) == ("object-1", "tenant-1", "b")
-    ca = ca_of(oauth_server)
+    ca = tls_ca(oauth_server)
     sas = generate_blob_sas(oauth_server.account, "delegated", "b", user_delegation_key=key,
                             permission=BlobSasPermissions(read=True), expiry=now + timedelta(minutes=30))
     reader = BlobClient.from_blob_url(f"{c.url}/b?{sas}", connection_verify=ca)
