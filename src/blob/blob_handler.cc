@@ -162,13 +162,13 @@ void put_blob(Call& c) {
   Conditions cond = parse_conditions(c.req.headers);
   BlobTags tags = request_tags(c.req.headers);
   std::string tier = type == "BlockBlob" ? read_access_tier(c.req.headers, "x-ms-access-tier") : "";
-  std::string key_sha256 = read_customer_key(c.req.headers);  // checked before the body is kept
   bool use_file = type == "BlockBlob" && size > kInlineLimit;
   std::string file = use_file ? take_body_file(c) : "";
   struct Written {
     std::string etag;
     int64_t last_modified_us = 0;
     std::string version_id;
+    std::string key_sha256;
   };
   auto written = std::make_shared<Written>();
   // Runs on the store's writer thread, maybe after this function returned:
@@ -208,6 +208,7 @@ void put_blob(Call& c) {
     written->etag = b.etag;
     written->last_modified_us = b.last_modified_us;
     written->version_id = b.version_id;
+    written->key_sha256 = b.customer_key_sha256;
   };
   auto respond = [=](Call& c) {
     c.res.status = 201;
@@ -216,7 +217,7 @@ void put_blob(Call& c) {
     if (type == "BlockBlob") c.res.headers.set("Content-MD5", md5);
     c.res.headers.set("x-ms-request-server-encrypted", "true");
     if (!written->version_id.empty()) c.res.headers.set("x-ms-version-id", written->version_id);
-    add_customer_key_header(key_sha256, c.res.headers);
+    add_customer_key_header(written->key_sha256, c.res.headers);
   };
   if (!use_file) return commit_then_respond(c, std::move(commit), std::move(respond));
   try {
