@@ -40,7 +40,7 @@ void put_block(Call& c) {
   if (size > kMaxBlockBytes) throw err::request_body_too_large();
   // A block's MD5 is not stored; it is only computed to verify a sent Content-MD5.
   std::string md5 = verify_body(c.req, c.res, false);
-  std::string key_sha256 = read_customer_key(c.req.headers);  // validated and answered; not kept per block
+  std::string key_sha256 = read_customer_key(c.req.headers);  // stage_block keeps it with the block
   stage_block(c, id, take_body_file(c), size);
   if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
   add_customer_key_header(key_sha256, c.res.headers);
@@ -56,6 +56,7 @@ std::string require_block_id(Call& c) {
 
 void stage_block(Call& c, const std::string& id, const std::string& file, uint64_t size) {
   size_t id_len = decoded_size(id);
+  std::string key_sha256 = read_customer_key(c.req.headers);
   try {
     c.be.store.write([&](MetadataWriter& w) {
       require_container(w, c.ctx);
@@ -72,8 +73,11 @@ void stage_block(Call& c, const std::string& id, const std::string& file, uint64
         if (decoded_size(b.id) != id_len) throw err::invalid_blob_or_block();
         if (b.id == id) doomed.push_back(b.file);
       }
+      // A blob's staged blocks share one key, or none (the block list commits them under it).
+      if (!staged.empty()) check_customer_key(staged.front().customer_key_sha256, key_sha256);
       if (staged.size() >= kMaxUncommittedBlocks && doomed.empty()) throw err::block_count_exceeds_limit();
-      w.put_block(c.ctx.account, c.ctx.container, c.ctx.blob, BlockRecord{id, int64_t(size), file, c.ctx.now_us});
+      w.put_block(c.ctx.account, c.ctx.container, c.ctx.blob,
+                  BlockRecord{id, int64_t(size), file, c.ctx.now_us, key_sha256});
       w.sync_dir_before_commit(c.be.files.dir());
       remove_files_after_commit(w, c.be, std::move(doomed));
     });
@@ -103,6 +107,7 @@ void put_block_list(Call& c) {
   props.content_md5 = c.req.headers.get("x-ms-blob-content-md5");
   Metadata meta = read_metadata(c.req.headers);
   std::string tier = read_access_tier(c.req.headers, "x-ms-access-tier");
+  const std::string key_sha256 = read_customer_key(c.req.headers);  // every block listed must have it
 
   // Plan outside the write transaction (copying bytes there would stall every
   // other writer), then commit only if nothing we planned from changed.
@@ -132,12 +137,14 @@ void put_block_list(Call& c) {
       bool use_committed = !use_staged && e.kind != BlockListKind::kUncommitted && committed.count(e.id);
       if (use_staged) {
         const auto& b = staged[e.id];
+        check_customer_key(b.customer_key_sha256, key_sha256);
         pieces.push_back({b.file, 0, uint64_t(b.size)});
         from_staged.push_back(true);
         blocks.push_back({e.id, b.size});
         total += uint64_t(b.size);
       } else if (use_committed) {
         require_online(*old, c.ctx.now_us);  // an archived blob's blocks cannot be read into a new version
+        check_customer_key(old->customer_key_sha256, key_sha256);
         auto [off, size] = committed[e.id];
         pieces.push_back({old->file, off, size});
         from_staged.push_back(false);

@@ -125,6 +125,7 @@ struct BlockRecord {
   int64_t size = 0;
   std::string file;
   int64_t created_us = 0;
+  std::string customer_key_sha256;  // of the key it was staged with (customer_key.h), "" when none
 };
 
 struct ListBlobsQuery {

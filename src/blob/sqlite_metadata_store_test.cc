@@ -447,5 +447,32 @@ INSERT INTO blobs VALUES('a', 'c', 'old', '~', '', X'6F6C64', '{}', NULL);
   fs::remove_all(dir);
 }
 
+// A store written before customer-provided keys: its staged blocks gain an
+// empty key column and keep being read; new blocks keep their key.
+TEST(StoreMigration, StagedBlocksFromBeforeCustomerKeysReadWithoutAKey) {
+  char templ[] = "/tmp/kiln-store-test-XXXXXX";
+  std::string dir = mkdtemp(templ);
+  std::string path = dir + "/m.db";
+  {
+    sql::Database db(path);
+    db.exec(R"sql(
+CREATE TABLE blocks(account TEXT NOT NULL, container TEXT NOT NULL, blob TEXT NOT NULL,
+  id TEXT NOT NULL, size INTEGER NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
+  PRIMARY KEY(account, container, blob, id)) WITHOUT ROWID;
+INSERT INTO blocks VALUES('a', 'c', 'b', 'YQ==', 3, 'f1', 7);
+)sql");
+  }
+  SqliteMetadataStore store(path, true);
+  store.write([&](MetadataWriter& w) { w.put_block("a", "c", "b", BlockRecord{"Yg==", 4, "f2", 8, "sha"}); });
+  store.read([&](MetadataReader& r) {
+    auto blocks = r.list_blocks("a", "c", "b");
+    ASSERT_EQ(blocks.size(), 2u);
+    EXPECT_EQ(blocks[0].file, "f1");
+    EXPECT_EQ(blocks[0].customer_key_sha256, "");
+    EXPECT_EQ(blocks[1].customer_key_sha256, "sha");
+  });
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace kiln::blob

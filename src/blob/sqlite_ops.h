@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS blobs(account TEXT NOT NULL, container TEXT NOT NULL,
   PRIMARY KEY(account, container, name, snap)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blob_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks(account TEXT NOT NULL, container TEXT NOT NULL, blob TEXT NOT NULL,
-  id TEXT NOT NULL, size INTEGER NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
+  id TEXT NOT NULL, size INTEGER NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL, cpk TEXT,
   PRIMARY KEY(account, container, blob, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blocks_by_created ON blocks(created);
 )sql";
@@ -67,6 +67,12 @@ inline void migrate(sql::Database& db) {
   while (info.step()) has_data_id = has_data_id || info.text(1) == "data_id";
   info.reset();
   if (!has_data_id) db.exec("ALTER TABLE blobs ADD COLUMN data_id INTEGER");
+  // Stores from before customer-provided keys: staged blocks gain the key they were staged with.
+  bool has_cpk = false;
+  auto block_info = db.prepare("PRAGMA table_info(blocks)");
+  while (block_info.step()) has_cpk = has_cpk || block_info.text(1) == "cpk";
+  block_info.reset();
+  if (!has_cpk) db.exec("ALTER TABLE blocks ADD COLUMN cpk TEXT");
   db.exec(R"sql(
 CREATE TRIGGER IF NOT EXISTS blob_data_follows_blob AFTER DELETE ON blobs WHEN old.data_id IS NOT NULL
   BEGIN DELETE FROM blob_data WHERE id = old.data_id; END;
@@ -226,11 +232,11 @@ class SqlOps : public MetadataWriter {
   }
   std::vector<BlockRecord> list_blocks(const std::string& account, const std::string& container,
                                        const std::string& blob) override {
-    Use u(sql("SELECT id, size, file, created FROM blocks WHERE account=? AND container=? AND blob=? "
+    Use u(sql("SELECT id, size, file, created, cpk FROM blocks WHERE account=? AND container=? AND blob=? "
                 "ORDER BY created, id"));
     u->bind(1, account).bind(2, container).bind(3, blob);
     std::vector<BlockRecord> out;
-    while (u->step()) out.push_back({u->text(0), u->int64(1), u->text(2), u->int64(3)});
+    while (u->step()) out.push_back({u->text(0), u->int64(1), u->text(2), u->int64(3), u->text(4)});
     return out;
   }
   std::vector<std::string> list_staged_blob_names(const std::string& account, const std::string& container,
@@ -315,10 +321,10 @@ class SqlOps : public MetadataWriter {
   }
   void put_block(const std::string& account, const std::string& container, const std::string& blob,
                  const BlockRecord& block) override {
-    Use u(sql("INSERT OR REPLACE INTO blocks(account, container, blob, id, size, file, created) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+    Use u(sql("INSERT OR REPLACE INTO blocks(account, container, blob, id, size, file, created, cpk) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
     u->bind(1, account).bind(2, container).bind(3, blob).bind(4, block.id).bind(5, block.size);
-    u->bind(6, block.file).bind(7, block.created_us);
+    u->bind(6, block.file).bind(7, block.created_us).bind(8, block.customer_key_sha256);
     u->run();
   }
   void delete_blocks(const std::string& account, const std::string& container, const std::string& blob) override {

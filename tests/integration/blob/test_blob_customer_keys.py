@@ -46,8 +46,16 @@ def test_a_blob_written_with_a_key_needs_that_key(kiln_factory):
     assert error_of(lambda: log.append_block(b"two")) == (409, "BlobUsesCustomerSpecifiedEncryption")
     staged = box.get_blob_client("staged")
     staged.stage_block("YQ==", b"block", cpk=key)
+    assert error_of(lambda: staged.stage_block("Yg==", b"other", cpk=other)) == \
+        (409, "BlobCustomerSpecifiedEncryptionMismatch")  # a blob's staged blocks share one key
+    assert error_of(lambda: staged.stage_block("Yg==", b"other")) == (409, "BlobUsesCustomerSpecifiedEncryption")
+    assert error_of(lambda: staged.commit_block_list(["YQ=="])) == (409, "BlobUsesCustomerSpecifiedEncryption")
     staged.commit_block_list(["YQ=="], cpk=key)
     assert staged.download_blob(cpk=key).readall() == b"block"
+    keyless = box.get_blob_client("keyless")
+    keyless.stage_block("YQ==", b"block")
+    assert error_of(lambda: keyless.commit_block_list(["YQ=="], cpk=key)) == \
+        (409, "BlobDoesNotUseCustomerSpecifiedEncryption")
     # A key whose SHA-256 is not its own is refused before anything is written.
     forged = CustomerProvidedEncryptionKey(key.key_value, other.key_hash)
     assert error_of(lambda: box.get_blob_client("x").upload_blob(b"x", cpk=forged)) == (400, "InvalidHeaderValue")
