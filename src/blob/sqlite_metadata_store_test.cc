@@ -406,21 +406,25 @@ TEST_P(StoreTest, WalStaysBoundedUnderConstantWrites) {
 INSTANTIATE_TEST_SUITE_P(Durability, StoreTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Durable" : "NotSynced"; });
 
+// A new directory holding m.db, a store an older Kiln wrote: `schema_and_rows` run on it.
+std::string old_store(const char* schema_and_rows) {
+  char templ[] = "/tmp/kiln-store-test-XXXXXX";
+  std::string dir = mkdtemp(templ);
+  sql::Database db(dir + "/m.db");
+  db.exec(schema_and_rows);
+  return dir;
+}
+
 // A store written before small blobs' bytes moved to blob_data: its rows keep
 // their bytes in blobs.data, are read as they are, and move on their next write.
 TEST(StoreMigration, ReadsBlobsStoredInlineBeforeDataId) {
-  char templ[] = "/tmp/kiln-store-test-XXXXXX";
-  std::string dir = mkdtemp(templ);
-  std::string path = dir + "/m.db";
-  {
-    sql::Database db(path);
-    db.exec(R"sql(
+  std::string dir = old_store(R"sql(
 CREATE TABLE blobs(account TEXT NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
   snap TEXT NOT NULL, file TEXT NOT NULL, data BLOB, doc TEXT NOT NULL, blocks TEXT,
   PRIMARY KEY(account, container, name, snap)) WITHOUT ROWID;
 INSERT INTO blobs VALUES('a', 'c', 'old', '~', '', X'6F6C64', '{}', NULL);
 )sql");
-  }
+  std::string path = dir + "/m.db";
   {
     SqliteMetadataStore store(path, true);
     store.read([&](MetadataReader& r) {
@@ -450,19 +454,13 @@ INSERT INTO blobs VALUES('a', 'c', 'old', '~', '', X'6F6C64', '{}', NULL);
 // A store written before customer-provided keys: its staged blocks gain an
 // empty key column and keep being read; new blocks keep their key.
 TEST(StoreMigration, StagedBlocksFromBeforeCustomerKeysReadWithoutAKey) {
-  char templ[] = "/tmp/kiln-store-test-XXXXXX";
-  std::string dir = mkdtemp(templ);
-  std::string path = dir + "/m.db";
-  {
-    sql::Database db(path);
-    db.exec(R"sql(
+  std::string dir = old_store(R"sql(
 CREATE TABLE blocks(account TEXT NOT NULL, container TEXT NOT NULL, blob TEXT NOT NULL,
   id TEXT NOT NULL, size INTEGER NOT NULL, file TEXT NOT NULL, created INTEGER NOT NULL,
   PRIMARY KEY(account, container, blob, id)) WITHOUT ROWID;
 INSERT INTO blocks VALUES('a', 'c', 'b', 'YQ==', 3, 'f1', 7);
 )sql");
-  }
-  SqliteMetadataStore store(path, true);
+  SqliteMetadataStore store(dir + "/m.db", true);
   store.write([&](MetadataWriter& w) { w.put_block("a", "c", "b", BlockRecord{"Yg==", 4, "f2", 8, "sha"}); });
   store.read([&](MetadataReader& r) {
     auto blocks = r.list_blocks("a", "c", "b");
