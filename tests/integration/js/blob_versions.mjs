@@ -1,5 +1,6 @@
-// @azure/storage-blob against a Kiln started with --blob-versioning: every
-// overwrite keeps the version it replaces; withVersion() reads and deletes one.
+// @azure/storage-blob against a Kiln started with --blob-immutability (which
+// turns versioning on): every overwrite keeps the version it replaces,
+// withVersion() reads and deletes one; legal holds and retention policies keep one.
 import crypto from "node:crypto";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { check, env, finish, step } from "./harness.mjs";
@@ -36,5 +37,22 @@ await step("delete, then restore a version by copying it", async () => {
   try { await b.withVersion(v1).download(); } catch (e) { code = `${e.statusCode} ${e.code}`; }
   check(code === "404 BlobNotFound", code);
 });
-await c.delete();
+await step("legal hold and retention policy", async () => {
+  const held = c.getBlockBlobClient("held.txt");
+  await held.upload("kept", 4, { legalHold: true });
+  let code = "";
+  try { await held.delete(); } catch (e) { code = `${e.statusCode} ${e.code}`; }
+  check(code === "409 BlobImmutableDueToLegalHold", code);
+  check((await held.setLegalHold(false)).legalHold === false, "hold released");
+  const until = new Date(Date.now() + 3600 * 1000);
+  const r = await held.setImmutabilityPolicy({ expiriesOn: until, policyMode: "Unlocked" });
+  check(r.immutabilityPolicyMode === "unlocked", `mode ${r.immutabilityPolicyMode}`);
+  const p = await held.getProperties();
+  check(Math.abs(p.immutabilityPolicyExpiresOn.getTime() - until.getTime()) < 2000, String(p.immutabilityPolicyExpiresOn));
+  code = "";
+  try { await held.setMetadata({ k: "v" }); } catch (e) { code = `${e.statusCode} ${e.code}`; }
+  check(code === "409 BlobImmutableDueToPolicy", code);
+  await held.deleteImmutabilityPolicy();
+  await held.delete();
+});
 finish();

@@ -35,8 +35,8 @@ def test_storage_blob_sdk(kiln):
     run_node(kiln, "blob.mjs")
 
 
-def test_storage_blob_sdk_with_versioning(kiln_factory):
-    run_node(kiln_factory(in_memory=True, extra_args=["--blob-versioning"]), "blob_versions.mjs")
+def test_storage_blob_sdk_with_versions_and_immutability(kiln_factory):
+    run_node(kiln_factory(in_memory=True, extra_args=["--blob-immutability"]), "blob_versions.mjs")
 
 
 def test_batch_sdk(kiln):
