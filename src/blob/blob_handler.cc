@@ -104,7 +104,7 @@ void get_blob(Call& c, bool head) {
       });
   const BlobRecord& b = blob.record;
   const auto& fds = blob.fds;
-  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
+  require_customer_key(b.customer_key_sha256, c.req.headers);
   check_conditions(parse_conditions(c.req.headers), true, b.etag, b.last_modified_us, true);
   check_if_tags(c.req.headers, b.tags);
   if (b.snapshot.empty()) check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
@@ -216,7 +216,7 @@ void put_blob(Call& c) {
     c.res.headers.set("Last-Modified", http_date(written->last_modified_us));
     if (type == "BlockBlob") c.res.headers.set("Content-MD5", md5);
     c.res.headers.set("x-ms-request-server-encrypted", "true");
-    if (!written->version_id.empty()) c.res.headers.set("x-ms-version-id", written->version_id);
+    add_version_header(written->version_id, c.res.headers);
     add_customer_key_header(written->key_sha256, c.res.headers);
   };
   if (!use_file) return commit_then_respond(c, std::move(commit), std::move(respond));
@@ -357,7 +357,7 @@ void set_blob_properties(Call& c) {
 
 void get_blob_metadata(Call& c) {
   BlobRecord b = read_blob_checked(c, true);
-  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));  // metadata is encrypted too
+  require_customer_key(b.customer_key_sha256, c.req.headers);  // metadata is encrypted too
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   add_metadata_headers(b.metadata, c.res.headers);
@@ -372,7 +372,7 @@ void set_blob_metadata(Call& c) {
       check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
       require_online(b, c.ctx.now_us);
       require_unprotected(b);
-      check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
+      require_customer_key(b.customer_key_sha256, c.req.headers);
       if (c.be.versioning) {  // new metadata makes a new version
         keep_as_previous_version(w, b, &c.be.files, &linked);
         b.version_id = next_version_id(b, c.ctx.now_us);
@@ -389,7 +389,7 @@ void set_blob_metadata(Call& c) {
   c.res.headers.set("ETag", b.etag);
   c.res.headers.set("Last-Modified", http_date(b.last_modified_us));
   c.res.headers.set("x-ms-request-server-encrypted", "true");
-  add_version_header(b, c.res);
+  add_version_header(b.version_id, c.res.headers);
   add_customer_key_header(b.customer_key_sha256, c.res.headers);
 }
 
@@ -433,7 +433,7 @@ void snapshot_blob(Call& c) {
       check_if_tags(c.req.headers, base.tags);
       check_lease_access(effective_lease(base.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, false);
       require_online(base, c.ctx.now_us);
-      check_customer_key(base.customer_key_sha256, read_customer_key(c.req.headers));
+      require_customer_key(base.customer_key_sha256, c.req.headers);
       BlobRecord s = base;
       s.snapshot = timefmt::iso8601(timefmt::from_micros(c.ctx.now_us), 7);
       s.version_id.clear();  // snapshots are not versions,

@@ -9,7 +9,6 @@
 #include "blob/handlers.h"
 #include "blob/lease.h"
 #include "blob/response_util.h"
-#include "blob/soft_delete.h"
 #include "blob/tags.h"
 #include "blob/versions.h"
 #include "blob/xml_parse.h"
@@ -40,10 +39,8 @@ void put_block(Call& c) {
   if (size > kMaxBlockBytes) throw err::request_body_too_large();
   // A block's MD5 is not stored; it is only computed to verify a sent Content-MD5.
   std::string md5 = verify_body(c.req, c.res, false);
-  std::string key_sha256 = read_customer_key(c.req.headers);  // stage_block keeps it with the block
   stage_block(c, id, take_body_file(c), size);
   if (!md5.empty()) c.res.headers.set("Content-MD5", md5);
-  add_customer_key_header(key_sha256, c.res.headers);
 }
 
 std::string require_block_id(Call& c) {
@@ -87,6 +84,7 @@ void stage_block(Call& c, const std::string& id, const std::string& file, uint64
   }
   c.res.status = 201;
   c.res.headers.set("x-ms-request-server-encrypted", "true");
+  add_customer_key_header(key_sha256, c.res.headers);
 }
 
 void put_block_list(Call& c) {
@@ -234,7 +232,7 @@ void put_block_list(Call& c) {
     c.res.headers.set("ETag", out.etag);
     c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
     c.res.headers.set("x-ms-request-server-encrypted", "true");
-    add_version_header(out, c.res);
+    add_version_header(out.version_id, c.res.headers);
     add_customer_key_header(out.customer_key_sha256, c.res.headers);
     return;
   }
@@ -249,8 +247,8 @@ void get_block_list(Call& c) {
   std::vector<BlockRecord> staged;
   c.be.store.read([&](MetadataReader& r) {
     require_container(r, c.ctx);
-    if (!is_deleted_snapshot(c.ctx.snapshot))  // soft-deleted blobs are not read
-      blob = r.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, c.ctx.snapshot, true);
+    // ?snapshot= is a time (admitted by check_snapshot_and_version): soft-deleted keys are out of reach.
+    blob = r.get_blob(c.ctx.account, c.ctx.container, c.ctx.blob, c.ctx.snapshot, true);
     if (c.ctx.snapshot.empty()) staged = r.list_blocks(c.ctx.account, c.ctx.container, c.ctx.blob);
   });
   if (!blob && staged.empty()) throw err::blob_not_found();
@@ -307,7 +305,7 @@ void append_bytes(Call& c, const WriteBytes& bytes, const std::string& md5) {
     BlobRecord b;
     c.be.store.read([&](MetadataReader& r) { b = require_blob(r, c.ctx); });
     if (b.blob_type != "AppendBlob") throw err::invalid_blob_type();
-    check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
+    require_customer_key(b.customer_key_sha256, c.req.headers);
     check_conditions(cond, true, b.etag, b.last_modified_us, false);
     check_if_tags(c.req.headers, b.tags);
     if (b.sealed) throw err::blob_is_sealed();

@@ -11,7 +11,6 @@
 #include "blob/lease.h"
 #include "blob/remote_source.h"
 #include "blob/response_util.h"
-#include "blob/soft_delete.h"
 #include "blob/tags.h"
 #include "blob/versions.h"
 #include "core/crypto.h"
@@ -23,7 +22,7 @@ namespace kiln::blob {
 namespace {
 
 struct Source {
-  std::string account, container, blob, snapshot, version_id;
+  RequestContext at;  // account, container, blob, and the snapshot or version it names
   std::vector<std::pair<std::string, std::string>> query;
 };
 
@@ -70,7 +69,7 @@ std::optional<Source> parse_source(const Call& c, const std::string& source_url)
   if (sctx.container.empty() || sctx.blob.empty()) throw err::invalid_header_value("x-ms-copy-source", source_url);
   sctx.op = Operation::kGetBlob;
   check_snapshot_and_version(sctx);
-  return Source{sctx.account, sctx.container, sctx.blob, sctx.snapshot, sctx.version_id, *query};
+  return Source{std::move(sctx), *query};
 }
 
 // x-ms-source-range ("bytes=start-end"), if sent.
@@ -129,35 +128,24 @@ void load_copy_source(Call& c, const std::string& source_url, std::optional<Remo
     check_source_if_tags(c.req.headers, {});  // a source elsewhere has no tags
     return;
   }
-  const Source& src = *local;
+  const RequestContext& src = local->at;
   const Account* src_account = c.be.accounts.find(src.account);
   // Shared Key of the same account reads the source; otherwise a SAS or public access must.
   bool same_account_key = c.req.headers.has("authorization") && src.account == c.ctx.account;
   if (!same_account_key) {
-    authorize_sas_read(src.query, *src_account, src.container, src.blob, src.snapshot, src.version_id, c.req.remote_address,
-                       c.req.secure, c.ctx.now_us, [&] {
+    authorize_sas_read(local->query, *src_account, src.container, src.blob, src.snapshot, src.version_id,
+                       c.req.remote_address, c.req.secure, c.ctx.now_us, [&] {
                          std::optional<ContainerRecord> rec;
                          c.be.store.read([&](MetadataReader& r) { rec = r.get_container(src.account, src.container); });
                          return rec;
                        });
   }
   BlobRecord& source = out.record;
-  c.be.store.read([&](MetadataReader& r) {
-    if (!r.get_container(src.account, src.container)) throw err::container_not_found();
-    RequestContext at;
-    at.account = src.account;
-    at.container = src.container;
-    at.blob = src.blob;
-    at.version_id = src.version_id;
-    auto b = src.version_id.empty() ? r.get_blob(src.account, src.container, src.blob, src.snapshot, true)
-                                    : get_version(r, at, true);
-    if (!b) throw err::blob_not_found();
-    source = std::move(*b);
-  });
+  c.be.store.read([&](MetadataReader& r) { source = require_blob(r, src, true); });
   if (evaluate(src_cond, true, source.etag, source.last_modified_us, false) != ConditionResult::kPass)
     throw err::source_condition_not_met();
   check_source_if_tags(c.req.headers, source.tags);
-  check_customer_key(source.customer_key_sha256, read_customer_key(c.req.headers, "x-ms-source-"));
+  require_customer_key(source.customer_key_sha256, c.req.headers, "x-ms-source-");
   if (!archived_ok) require_online(source, c.ctx.now_us);
 }
 
@@ -465,7 +453,7 @@ void copy_into(Call& c, bool put_from_url) {
   }
   c.res.headers.set("ETag", out.etag);
   c.res.headers.set("Last-Modified", http_date(out.last_modified_us));
-  add_version_header(out, c.res);
+  add_version_header(out.version_id, c.res.headers);
   if (put_from_url) {
     c.res.status = 201;
     if (!md5.empty() || !out.props.content_md5.empty()) c.res.headers.set("Content-MD5", md5.empty() ? out.props.content_md5 : md5);

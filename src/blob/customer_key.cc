@@ -31,6 +31,10 @@ void check_customer_key(const std::string& stored, const std::string& sent) {
   throw err::blob_customer_specified_encryption_mismatch();
 }
 
+void require_customer_key(const std::string& stored, const http::Headers& h, const std::string& prefix) {
+  check_customer_key(stored, read_customer_key(h, prefix));
+}
+
 void add_customer_key_header(const std::string& sha256, http::Headers& h) {
   if (!sha256.empty()) h.set("x-ms-encryption-key-sha256", sha256);
 }

@@ -22,6 +22,9 @@ std::string read_customer_key(const http::Headers& h, const std::string& prefix 
 // BlobDoesNotUseCustomerSpecifiedEncryption (a key for one that has none), or
 // BlobCustomerSpecifiedEncryptionMismatch (another key).
 void check_customer_key(const std::string& stored_sha256, const std::string& sent_sha256);
+// The same for the key the request sends (read_customer_key): for reads and
+// writes of a blob that stored `stored_sha256`.
+void require_customer_key(const std::string& stored_sha256, const http::Headers& h, const std::string& prefix = "");
 
 // x-ms-encryption-key-sha256 of a blob (or a write) that uses a key.
 void add_customer_key_header(const std::string& sha256, http::Headers& h);

@@ -22,7 +22,7 @@ struct Include {
   bool metadata = false, snapshots = false, uncommitted = false, copy = false, tags = false, deleted = false;
   bool versions = false;
   bool immutability_policy = false, legal_hold = false;
-  bool deleted_with_versions = false;  // blobs whose current version was deleted, by their newest-seen version
+  bool deleted_with_versions = false;  // blobs whose current version was deleted, once each (HasVersionsOnly)
 };
 
 Include read_include(const http::Request& req) {

@@ -71,7 +71,7 @@ void check_page_write(const Call& c, const Conditions& cond, const BlobRecord& b
   check_if_tags(c.req.headers, b.tags);
   check_lease_access(effective_lease(b.lease, c.ctx.now_us), c.req.headers, LeaseTarget::kBlob, true);
   require_unprotected(b);
-  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
+  require_customer_key(b.customer_key_sha256, c.req.headers);
 }
 
 // New files for the chunks a write of `range` touches that it does not cover

@@ -57,7 +57,7 @@ void query_blob(Call& c) {
       c, [&] { return read_blob_checked(c, false); },
       [](const BlobRecord& b) { return std::pair<uint64_t, uint64_t>{0, uint64_t(b.size)}; });
   const BlobRecord& b = blob.record;
-  check_customer_key(b.customer_key_sha256, read_customer_key(c.req.headers));
+  require_customer_key(b.customer_key_sha256, c.req.headers);
   if (b.blob_type == "PageBlob") throw err::invalid_blob_type();
   require_online(b, c.ctx.now_us);
 

@@ -90,19 +90,23 @@ enum class Op { kLiteral, kField, kPosition, kCountAll, kNot, kNeg, kAnd, kOr, k
 
 enum class Comparison { kEqual, kNotEqual, kLess, kLessOrEqual, kGreater, kGreaterOrEqual };
 
+// kCall's function, decoded once at parse time (records are many).
+enum class Function { kLower, kUpper, kCharLength, kSubstring, kTrimBoth, kTrimLeading, kTrimTrailing, kNullif,
+                      kCoalesce, kToTimestamp, kToString, kDateAdd, kDateDiff, kExtract, kUtcNow };
+
 struct Expr {
   Op op = Op::kLiteral;
   Value literal;
   std::vector<std::string> path;
   bool quoted = false;
   size_t position = 0;
-  std::string name;     // comparison or arithmetic operator, function, cast type, aggregate
+  std::string name;     // comparison or arithmetic operator, cast type, aggregate
   bool negate = false;  // NOT LIKE / NOT IN / NOT BETWEEN / IS NOT NULL
   int aggregate = -1;   // index of this aggregate's accumulator
   int depth = 1;        // of the tree below: bounds evaluation's recursion
   Comparison comparison = Comparison::kEqual;  // kCompare's operator, decoded once
+  Function function = Function::kLower;        // kCall's
   DatePart part = DatePart::kYear;             // DATE_ADD / DATE_DIFF / EXTRACT
-  std::string part_name;                       // TRIM: BOTH, LEADING or TRAILING
   std::vector<std::unique_ptr<Expr>> args;
 };
 using ExprPtr = std::unique_ptr<Expr>;
@@ -209,6 +213,11 @@ struct Query::Impl {
     auto e = std::make_unique<Expr>();
     e->op = op;
     e->name = std::move(name);
+    return e;
+  }
+  ExprPtr call_node(Function f) {
+    auto e = node(Op::kCall);
+    e->function = f;
     return e;
   }
   // `e` with its depth taken from its arguments.
@@ -378,7 +387,7 @@ struct Query::Impl {
       }
       expect_symbol(")");
       e->aggregate = int(accumulators.size());
-      accumulators.push_back(Accumulator{w});
+      accumulators.emplace_back().function = w;
       return sealed(std::move(e));
     }
     if (w == "CAST") {
@@ -395,7 +404,7 @@ struct Query::Impl {
       return sealed(std::move(e));
     }
     if (w == "DATE_ADD" || w == "DATE_DIFF") {  // (part, quantity | timestamp, timestamp)
-      auto e = node(Op::kCall, w);
+      auto e = call_node(w == "DATE_ADD" ? Function::kDateAdd : Function::kDateDiff);
       e->part = date_part_argument(false);
       expect_symbol(",");
       e->args.push_back(parse_or());
@@ -405,7 +414,7 @@ struct Query::Impl {
       return sealed(std::move(e));
     }
     if (w == "EXTRACT") {  // EXTRACT(part FROM timestamp)
-      auto e = node(Op::kCall, w);
+      auto e = call_node(Function::kExtract);
       e->part = date_part_argument(true);
       expect_word("FROM");
       e->args.push_back(parse_or());
@@ -414,10 +423,11 @@ struct Query::Impl {
     }
     if (w == "UTCNOW") {
       expect_symbol(")");
-      return node(Op::kCall, w);
+      return call_node(Function::kUtcNow);
     }
     if (w == "TO_TIMESTAMP" || w == "TO_STRING" || w == "NULLIF" || w == "COALESCE") {
-      auto e = node(Op::kCall, w);
+      auto e = call_node(w == "TO_TIMESTAMP" ? Function::kToTimestamp : w == "TO_STRING" ? Function::kToString
+                         : w == "NULLIF" ? Function::kNullif : Function::kCoalesce);
       do e->args.push_back(parse_or());
       while (accept_symbol(","));
       expect_symbol(")");
@@ -427,9 +437,9 @@ struct Query::Impl {
       return sealed(std::move(e));
     }
     if (w == "TRIM") {  // TRIM(s) or TRIM([BOTH | LEADING | TRAILING] [characters] FROM s)
-      auto e = node(Op::kCall, w);
-      e->part_name = accept_word("LEADING") ? "LEADING" : accept_word("TRAILING") ? "TRAILING" : "BOTH";
-      bool keyword = e->part_name != "BOTH" || accept_word("BOTH");
+      auto e = call_node(accept_word("LEADING") ? Function::kTrimLeading
+                         : accept_word("TRAILING") ? Function::kTrimTrailing : Function::kTrimBoth);
+      bool keyword = e->function != Function::kTrimBoth || accept_word("BOTH");
       if (keyword && accept_word("FROM")) {
         e->args.push_back(parse_or());
       } else {
@@ -441,7 +451,8 @@ struct Query::Impl {
       return sealed(std::move(e));
     }
     if (w == "LOWER" || w == "UPPER" || w == "CHAR_LENGTH" || w == "CHARACTER_LENGTH" || w == "SUBSTRING") {
-      auto e = node(Op::kCall, w == "CHARACTER_LENGTH" ? "CHAR_LENGTH" : w);
+      auto e = call_node(w == "LOWER" ? Function::kLower : w == "UPPER" ? Function::kUpper
+                         : w == "SUBSTRING" ? Function::kSubstring : Function::kCharLength);
       e->args.push_back(parse_or());
       if (w == "SUBSTRING") {  // SUBSTRING(s, start[, length]) or SUBSTRING(s FROM start [FOR length])
         bool from = accept_word("FROM");
@@ -560,11 +571,12 @@ struct Query::Impl {
   }
 
   Value call(const Expr& e, const Record& r) {
-    if (e.name == "UTCNOW") {
+    const Function f = e.function;
+    if (f == Function::kUtcNow) {
       auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
       return Value::timestamp(now.time_since_epoch().count(), 0);
     }
-    if (e.name == "COALESCE") {
+    if (f == Function::kCoalesce) {
       for (const auto& arg : e.args) {
         Value v = eval(*arg, r);
         if (!v.is_null()) return v;
@@ -572,43 +584,47 @@ struct Query::Impl {
       return Value::null();
     }
     Value v = eval(*e.args[0], r);
-    if (e.name == "NULLIF") return compare(v, eval(*e.args[1], r)) == 0 ? Value::null() : v;
+    if (f == Function::kNullif) return compare(v, eval(*e.args[1], r)) == 0 ? Value::null() : v;
     if (v.is_null()) return v;
-    if (e.name == "TO_TIMESTAMP") return to_timestamp(v, "TO_TIMESTAMP");
-    if (e.name == "EXTRACT") return Value::integer(extract(e.part, to_timestamp(v, "EXTRACT")));
-    if (e.name == "TO_STRING") {
-      Value pattern = eval(*e.args[1], r);
-      if (pattern.is_null()) return pattern;
-      return Value::text(format_timestamp(to_timestamp(v, "TO_STRING"), pattern.to_text()));
-    }
-    if (e.name == "DATE_ADD" || e.name == "DATE_DIFF") {
-      Value second = eval(*e.args[1], r);
-      if (second.is_null()) return second;
-      if (e.name == "DATE_DIFF")
-        return Value::integer(date_diff(e.part, to_timestamp(v, "DATE_DIFF"), to_timestamp(second, "DATE_DIFF")));
-      Value n = number_of(v, "DATE_ADD");
-      if (n.kind != Value::Kind::kInt) throw QueryError("DATE_ADD takes a whole number.");
-      return date_add(e.part, n.i, to_timestamp(second, "DATE_ADD"));
+    switch (f) {
+      case Function::kToTimestamp: return to_timestamp(v, "TO_TIMESTAMP");
+      case Function::kExtract: return Value::integer(extract(e.part, to_timestamp(v, "EXTRACT")));
+      case Function::kToString: {
+        Value pattern = eval(*e.args[1], r);
+        if (pattern.is_null()) return pattern;
+        return Value::text(format_timestamp(to_timestamp(v, "TO_STRING"), pattern.to_text()));
+      }
+      case Function::kDateAdd:
+      case Function::kDateDiff: {
+        Value second = eval(*e.args[1], r);
+        if (second.is_null()) return second;
+        if (f == Function::kDateDiff)
+          return Value::integer(date_diff(e.part, to_timestamp(v, "DATE_DIFF"), to_timestamp(second, "DATE_DIFF")));
+        Value n = number_of(v, "DATE_ADD");
+        if (n.kind != Value::Kind::kInt) throw QueryError("DATE_ADD takes a whole number.");
+        return date_add(e.part, n.i, to_timestamp(second, "DATE_ADD"));
+      }
+      default: break;
     }
     std::string s = v.to_text();
-    if (e.name == "LOWER" || e.name == "UPPER") {
+    if (f == Function::kLower || f == Function::kUpper) {
       for (char& ch : s)
-        ch = char(e.name == "LOWER" ? std::tolower(static_cast<unsigned char>(ch)) : std::toupper(static_cast<unsigned char>(ch)));
+        ch = char(f == Function::kLower ? std::tolower(static_cast<unsigned char>(ch)) : std::toupper(static_cast<unsigned char>(ch)));
       return Value::text(s);
     }
-    if (e.name == "CHAR_LENGTH") {  // characters, not bytes: count UTF-8 lead bytes
+    if (f == Function::kCharLength) {  // characters, not bytes: count UTF-8 lead bytes
       return Value::integer(std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
     }
-    if (e.name == "TRIM") {  // args: the text, or the characters then the text
-      std::string chars = " ";
+    if (f == Function::kTrimBoth || f == Function::kTrimLeading || f == Function::kTrimTrailing) {
+      std::string chars = " ";  // args: the text, or the characters then the text
       if (e.args.size() > 1) {
         Value t = eval(*e.args[1], r);
         if (t.is_null()) return t;
         chars = s;
         s = t.to_text();
       }
-      if (e.part_name != "TRAILING") s.erase(0, s.find_first_not_of(chars));
-      if (e.part_name != "LEADING") {
+      if (f != Function::kTrimTrailing) s.erase(0, s.find_first_not_of(chars));
+      if (f != Function::kTrimLeading) {
         size_t last = s.find_last_not_of(chars);
         s.erase(last == std::string::npos ? 0 : last + 1);
       }

@@ -76,10 +76,8 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
   if (!b.tags.empty()) h.set("x-ms-tag-count", std::to_string(b.tags.size()));
   add_immutability_headers(b, h);
   add_customer_key_header(b.customer_key_sha256, h);
-  if (!b.version_id.empty()) {
-    h.set("x-ms-version-id", b.version_id);
-    if (b.snapshot.empty()) h.set("x-ms-is-current-version", "true");
-  }
+  add_version_header(b.version_id, h);
+  if (!b.version_id.empty() && b.snapshot.empty()) h.set("x-ms-is-current-version", "true");
   if (b.snapshot.empty()) {
     add_lease_headers(effective_lease(b.lease, now_us), h);
   } else {
@@ -112,8 +110,8 @@ void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res) 
   if (!b.copy_destination_snapshot.empty()) h.set("x-ms-copy-destination-snapshot", b.copy_destination_snapshot);
 }
 
-void add_version_header(const BlobRecord& b, http::Response& res) {
-  if (!b.version_id.empty()) res.headers.set("x-ms-version-id", b.version_id);
+void add_version_header(const std::string& version_id, http::Headers& h) {
+  if (!version_id.empty()) h.set("x-ms-version-id", version_id);
 }
 
 Metadata read_metadata(const http::Headers& h) {

@@ -27,8 +27,8 @@ void add_container_headers(const ContainerRecord& c, int64_t now_us, http::Respo
 // Everything Get Blob Properties returns except Content-Length/Range.
 void add_blob_headers(const BlobRecord& b, int64_t now_us, http::Response& res);
 void add_metadata_headers(const Metadata& m, http::Headers& h);
-// x-ms-version-id of a write's new current version (when versioning gave it one).
-void add_version_header(const BlobRecord& b, http::Response& res);
+// x-ms-version-id of a version that has an id (versioning gave it one).
+void add_version_header(const std::string& version_id, http::Headers& h);
 
 // x-ms-meta-* request headers into Metadata (validated).
 Metadata read_metadata(const http::Headers& h);

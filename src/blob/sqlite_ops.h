@@ -55,6 +55,15 @@ CREATE TABLE IF NOT EXISTS blocks(account TEXT NOT NULL, container TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS blocks_by_created ON blocks(created);
 )sql";
 
+// Adds `column` (with its type) to `table` of a store written before it existed.
+inline void add_missing_column(sql::Database& db, const char* table, const char* column, const char* type) {
+  bool has = false;
+  auto info = db.prepare(std::string("PRAGMA table_info(") + table + ")");
+  while (info.step()) has = has || info.text(1) == column;
+  info.reset();
+  if (!has) db.exec(std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + type);
+}
+
 // Small blobs' bytes live in blob_data, referenced by blobs.data_id: a row of
 // the key-ordered blobs table that spilled onto overflow pages would be read
 // whole at every key comparison of a lookup. (Stores from before data_id keep
@@ -62,17 +71,9 @@ CREATE INDEX IF NOT EXISTS blocks_by_created ON blocks(created);
 // The trigger frees a blob's bytes with its row, also when INSERT OR REPLACE
 // replaces it (the writer connection sets recursive_triggers for that).
 inline void migrate(sql::Database& db) {
-  bool has_data_id = false;
-  auto info = db.prepare("PRAGMA table_info(blobs)");
-  while (info.step()) has_data_id = has_data_id || info.text(1) == "data_id";
-  info.reset();
-  if (!has_data_id) db.exec("ALTER TABLE blobs ADD COLUMN data_id INTEGER");
+  add_missing_column(db, "blobs", "data_id", "INTEGER");
   // Stores from before customer-provided keys: staged blocks gain the key they were staged with.
-  bool has_cpk = false;
-  auto block_info = db.prepare("PRAGMA table_info(blocks)");
-  while (block_info.step()) has_cpk = has_cpk || block_info.text(1) == "cpk";
-  block_info.reset();
-  if (!has_cpk) db.exec("ALTER TABLE blocks ADD COLUMN cpk TEXT");
+  add_missing_column(db, "blocks", "cpk", "TEXT");
   db.exec(R"sql(
 CREATE TRIGGER IF NOT EXISTS blob_data_follows_blob AFTER DELETE ON blobs WHEN old.data_id IS NOT NULL
   BEGIN DELETE FROM blob_data WHERE id = old.data_id; END;
